@@ -1,0 +1,109 @@
+"""lead_pipeline: ingest -> validate -> transform -> publish -> notify, daily at 07:00.
+
+Thin wiring only: every step lives in `leadflow.pipeline` and is shared with `leadflow run` (C9).
+Heavy libraries are imported inside the tasks, so parsing this file stays fast.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, get_current_context, task
+from airflow.timetables.trigger import CronTriggerTimetable
+
+BUSINESS_TIMEZONE = "Asia/Shanghai"  # the deployment's business timezone (C4)
+
+
+def _run_parameters() -> dict:
+    """as_of from the run's conf, else the logical date in business time, else today (C4)."""
+    from leadflow.config import load_settings, resolve_as_of
+
+    context = get_current_context()
+    settings = load_settings()
+    conf = (context["dag_run"].conf or {}) if context.get("dag_run") else {}
+    logical = context.get("logical_date")
+    if conf.get("as_of"):
+        as_of = resolve_as_of(conf["as_of"], settings.tz)
+    elif logical is not None:
+        as_of = pendulum.instance(logical).in_timezone(settings.business_timezone).date()
+    else:
+        as_of = resolve_as_of(None, settings.tz)
+    return {
+        "settings": settings,
+        "as_of": as_of,
+        "send": bool(conf.get("send", False)),
+        "resend": bool(conf.get("resend", False)),
+        "run_id": context["run_id"],
+    }
+
+
+@dag(
+    dag_id="lead_pipeline",
+    schedule=CronTriggerTimetable("0 7 * * *", timezone=BUSINESS_TIMEZONE),
+    start_date=pendulum.datetime(2026, 1, 1, tz=BUSINESS_TIMEZONE),
+    catchup=False,
+    max_active_runs=1,
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+        "execution_timeout": timedelta(minutes=30),
+    },
+    tags=["leadflow"],
+    doc_md=__doc__,
+)
+def lead_pipeline():
+    @task
+    def ingest() -> dict:
+        from leadflow import pipeline
+
+        p = _run_parameters()
+        return pipeline.ingest(p["settings"], p["run_id"])
+
+    @task
+    def validate(ingested: dict) -> dict:
+        from leadflow import pipeline
+
+        p = _run_parameters()
+        return pipeline.validate(p["settings"], ingested["load_ids"], p["as_of"], p["run_id"])
+
+    @task(retries=0)  # a failed build is a model or data problem: retrying repeats it
+    def transform(validated: dict) -> dict:
+        from leadflow import pipeline
+
+        p = _run_parameters()
+        return pipeline.transform(p["settings"], p["as_of"], p["run_id"])
+
+    @task
+    def publish(transformed: dict) -> dict:
+        from leadflow import pipeline
+
+        p = _run_parameters()
+        return pipeline.publish(p["settings"], p["as_of"], p["run_id"])
+
+    @task
+    def notify(published: dict, ingested: dict, validated: dict, transformed: dict) -> dict:
+        from leadflow import pipeline
+
+        p = _run_parameters()
+        mailed = pipeline.notify(p["settings"], p["as_of"], send=p["send"], resend=p["resend"])
+        summary = {
+            "run_id": p["run_id"],
+            "as_of": p["as_of"].isoformat(),
+            "ingest": ingested,
+            "validate": validated,
+            "transform": transformed,
+            "publish": published,
+            "notify": mailed,
+        }
+        pipeline.record_run(p["settings"], p["run_id"], p["as_of"], summary)
+        return mailed
+
+    ingested = ingest()
+    validated = validate(ingested)
+    transformed = transform(validated)
+    published = publish(transformed)
+    notify(published, ingested, validated, transformed)
+
+
+lead_pipeline()

@@ -1,0 +1,323 @@
+"""Split export files into header + rows of text, quarantining only what cannot be split (C1).
+
+Readers know nothing of channels' meaning: they return text cells with their row numbers. A file
+that cannot be read at all raises `FileRejected`; a row that cannot be split into fields becomes a
+`QuarantinedRow` with its reason; every other row is returned, however bad its values.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+csv.field_size_limit(64 * 1024 * 1024)  # a 10 MB field is data, not an error
+
+AUTO_ENCODINGS = ("utf-8", "gb18030")  # GB18030 is a superset of GBK and GB2312
+
+
+class FileRejected(Exception):
+    """The whole file cannot be read (only ingest rejects files, C1)."""
+
+
+@dataclass
+class QuarantinedRow:
+    row_number: int
+    reason: str
+    raw_text: str
+    sheet: str | None = None
+
+
+@dataclass
+class Row:
+    row_number: int
+    values: list[str | None]
+    sheet: str | None = None
+
+
+@dataclass
+class Sheet:
+    """One table of a file: a CSV/JSON file has one, a workbook one per sheet."""
+
+    header: list[str]
+    rows: list[Row] = field(default_factory=list)
+    name: str | None = None
+
+
+@dataclass
+class ParsedFile:
+    sheets: list[Sheet]
+    quarantined: list[QuarantinedRow]
+    encoding: str | None = None
+
+    @property
+    def row_count(self) -> int:
+        return sum(len(s.rows) for s in self.sheets) + len(self.quarantined)
+
+
+def unique_headers(raw: list[Any]) -> list[str]:
+    """Blank headers get a position name; repeated ones a suffix, so no column is lost."""
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for i, cell in enumerate(raw):
+        name = str(cell).strip().lstrip("\ufeff") if cell is not None else ""
+        name = name or f"column_{i + 1}"
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return out
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def detect_encoding(data: bytes, configured: str) -> str:
+    """The configured encoding, else the auto candidate that decodes the most lines."""
+    if configured != "auto":
+        return configured
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    best, best_failures = AUTO_ENCODINGS[0], None
+    for candidate in AUTO_ENCODINGS:
+        failures = 0
+        for line in data.splitlines():
+            try:
+                line.decode(candidate)
+            except UnicodeDecodeError:
+                failures += 1
+        if failures == 0:
+            return candidate
+        if best_failures is None or failures < best_failures:
+            best, best_failures = candidate, failures
+    return best
+
+
+def _decoded_lines(data: bytes, encoding: str, bad: set[int]) -> Iterator[str]:
+    """Physical lines as text; lines that do not decode are recorded in `bad` (1-based)."""
+    for number, line in enumerate(data.splitlines(keepends=True), start=1):
+        try:
+            yield line.decode(encoding)
+        except UnicodeDecodeError:
+            bad.add(number)
+            yield line.decode(encoding, errors="replace")
+
+
+def detect_delimiter(first_line: str, configured: str) -> str:
+    if configured != "auto":
+        return configured
+    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
+    return max(counts, key=counts.get) if max(counts.values()) > 0 else ","
+
+
+def read_csv(path: Path, encoding: str = "auto", delimiter: str = "auto") -> ParsedFile:
+    data = path.read_bytes()
+    if not data.strip():
+        raise FileRejected("empty file: no header row")
+    if b"\x00" in data[:4096]:
+        raise FileRejected("binary content (NUL bytes): not a CSV export")
+    chosen = detect_encoding(data, encoding)
+    bad_lines: set[int] = set()
+    lines = list(_decoded_lines(data, chosen, bad_lines))
+    physical = len(lines)
+    if bad_lines and len(bad_lines) * 2 > physical:
+        raise FileRejected(f"most lines are not valid {chosen}: wrong encoding or not text")
+    first = next((ln for ln in lines if ln.strip()), "")
+    reader = csv.reader(iter(lines), delimiter=detect_delimiter(first, delimiter))
+    header: list[str] | None = None
+    sheet: Sheet | None = None
+    quarantined: list[QuarantinedRow] = []
+    row_number, previous_line = 0, 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. NUL inside a quoted field
+            row_number += 1
+            span = "".join(lines[previous_line : reader.line_num])
+            quarantined.append(QuarantinedRow(row_number, f"unparseable CSV row: {exc}", span))
+            previous_line = reader.line_num
+            continue
+        span_lines = range(previous_line + 1, reader.line_num + 1)
+        raw_text = "".join(lines[previous_line : reader.line_num])
+        previous_line = reader.line_num
+        if header is None:
+            if not any(c.strip() for c in cells):
+                continue
+            header = unique_headers(cells)
+            sheet = Sheet(header)
+            continue
+        if not any(c.strip() for c in cells):
+            continue  # blank line: not a row
+        row_number += 1
+        if any(n in bad_lines for n in span_lines):
+            reason = f"undecodable bytes: not valid {chosen}"
+            quarantined.append(QuarantinedRow(row_number, reason, raw_text.rstrip("\r\n")))
+            continue
+        aligned = _align(cells, len(header))
+        if aligned is None:
+            reason = f"ragged row: {len(cells)} fields where the header has {len(header)}"
+            quarantined.append(QuarantinedRow(row_number, reason, raw_text.rstrip("\r\n")))
+            continue
+        sheet.rows.append(Row(row_number, aligned))
+    if sheet is None:
+        raise FileRejected("no header row")
+    return ParsedFile([sheet], quarantined, chosen)
+
+
+def _align(cells: list[str], width: int) -> list[str | None] | None:
+    """Cells padded to the header; extra cells are tolerated only when they are all empty."""
+    if len(cells) > width:
+        if any(c.strip() for c in cells[width:]):
+            return None
+        cells = cells[:width]
+    if len(cells) < width:
+        return None
+    return [c if c != "" else None for c in cells]
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested objects become dotted paths (contact.email); lists stay as JSON text."""
+    flat: dict[str, Any] = {}
+    for key, value in obj.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        elif isinstance(value, list):
+            flat[name] = json.dumps(value, ensure_ascii=False)
+        else:
+            flat[name] = value
+    return flat
+
+
+def _cell_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value)
+    return text if text.strip() else None
+
+
+def read_json(path: Path) -> ParsedFile:
+    text = path.read_bytes().decode("utf-8-sig", errors="strict")
+    if not text.strip():
+        raise FileRejected("empty file")
+    stripped = text.lstrip()
+    items: list[tuple[int, Any, str]] = []
+    quarantined: list[QuarantinedRow] = []
+    if stripped.startswith("["):
+        try:
+            array = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FileRejected(f"invalid JSON array: {exc}") from exc
+        items = [(i, item, "") for i, item in enumerate(array, start=1)]
+    else:  # NDJSON: one object per line, a bad line is one quarantined row
+        number = 0
+        for line in io.StringIO(text):
+            if not line.strip():
+                continue
+            number += 1
+            try:
+                items.append((number, json.loads(line), line))
+            except json.JSONDecodeError as exc:
+                quarantined.append(QuarantinedRow(number, f"invalid JSON line: {exc}", line))
+    records: list[tuple[int, dict[str, Any]]] = []
+    for number, item, raw in items:
+        if not isinstance(item, dict):
+            raw_text = raw or json.dumps(item, ensure_ascii=False)
+            quarantined.append(QuarantinedRow(number, "JSON value is not an object", raw_text))
+            continue
+        records.append((number, flatten(item)))
+    header: list[str] = []
+    for _, rec in records:
+        header.extend(k for k in rec if k not in header)
+    sheet = Sheet(header, [Row(n, [_cell_text(rec.get(h)) for h in header]) for n, rec in records])
+    return ParsedFile([sheet], quarantined, "utf-8")
+
+
+# ---------------------------------------------------------------- XLSX
+
+
+def read_xlsx(path: Path, sheets: str | tuple[str, ...] = "all") -> ParsedFile:
+    from openpyxl import load_workbook
+
+    try:
+        # data_only: formulas give their cached values, never the formula text
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken or foreign file
+        raise FileRejected(f"not a readable XLSX workbook: {type(exc).__name__}: {exc}") from exc
+    parsed: list[Sheet] = []
+    try:
+        for ws in workbook.worksheets:
+            if sheets != "all" and ws.title not in sheets:
+                continue
+            sheet = _read_sheet(ws.iter_rows(values_only=True), ws.title)
+            if sheet is not None:
+                parsed.append(sheet)
+    finally:
+        workbook.close()
+    if not parsed:
+        raise FileRejected("no sheet with a header row")
+    return ParsedFile(parsed, [], None)
+
+
+def _read_sheet(rows: Iterator[tuple[Any, ...]], title: str) -> Sheet | None:
+    sheet: Sheet | None = None
+    number = 0
+    for cells in rows:
+        texts = [_cell_text(c) for c in cells]
+        if not any(t is not None and t.strip() for t in texts):
+            continue  # blank rows are layout, not records
+        if sheet is None:
+            sheet = Sheet(unique_headers(list(cells)), name=title)
+            continue
+        number += 1
+        width = len(sheet.header)
+        values = (texts + [None] * width)[:width]
+        overflow = [t for t in texts[width:] if t is not None]
+        if overflow:  # cells beyond the header keep their text in an extra column
+            values.append(" | ".join(overflow))
+            if "overflow" not in sheet.header:
+                sheet.header.append("overflow")
+        sheet.rows.append(Row(number, values, title))
+    if sheet is not None:
+        width = len(sheet.header)
+        for row in sheet.rows:
+            row.values.extend([None] * (width - len(row.values)))
+    return sheet
+
+
+def read_file(
+    path: Path,
+    fmt: str,
+    *,
+    encoding: str = "auto",
+    delimiter: str = "auto",
+    sheets: str | tuple[str, ...] = "all",
+) -> ParsedFile:
+    if fmt == "csv":
+        return read_csv(path, encoding, delimiter)
+    if fmt == "json":
+        return read_json(path)
+    if fmt == "xlsx":
+        if path.suffix.lower() == ".csv":  # referral sheets also arrive saved as CSV
+            return read_csv(path, encoding, delimiter)
+        return read_xlsx(path, sheets)
+    raise FileRejected(f"unsupported format {fmt}")

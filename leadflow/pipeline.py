@@ -1,0 +1,233 @@
+"""The steps of a run, one implementation each, shared by the Airflow DAG and `leadflow run` (C9).
+
+Each step is plain Python that takes settings and JSON-able values and returns a JSON-able dict,
+so Airflow passes only paths and small summaries between tasks. Heavy libraries (GX, dbt, DuckDB,
+pandas) are imported inside the steps, never when the DAG file is parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from leadflow.config import Settings, is_forward_run
+
+log = logging.getLogger(__name__)
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
+def ingest(settings: Settings, run_id: str) -> dict[str, Any]:
+    """Load every file waiting in the inbox into the raw tables (C1, C2)."""
+    from ingest.loader import ingest_inbox
+
+    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    return ingest_inbox(
+        settings.warehouse,
+        settings.inbox,
+        settings.channels_dir,
+        run_id=run_id,
+        business_timezone=settings.business_timezone,
+        reports_dir=settings.reports_dir,
+    )
+
+
+def validate(settings: Settings, load_ids: list[str], as_of: date, run_id: str) -> dict[str, Any]:
+    """Run the expectation suites on the new batches only and write flags (C6)."""
+    from expectations.validate import validate_loads
+
+    return validate_loads(
+        settings.warehouse,
+        load_ids,
+        channels_dir=settings.channels_dir,
+        as_of=as_of,
+        business_timezone=settings.business_timezone,
+        reports_dir=settings.reports_dir,
+        run_id=run_id,
+    )
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def transform(settings: Settings, as_of: date, run_id: str) -> dict[str, Any]:
+    """One `dbt build` (models, seeds, tests, unit tests): start-up costs ~5 s per invocation."""
+    target_dir = settings.data_dir / "dbt" / "target"
+    variables = {"as_of": as_of.isoformat(), "business_timezone": settings.business_timezone}
+    command = [
+        dbt_executable(), "build",
+        "--project-dir", str(settings.dbt_project_dir),
+        "--profiles-dir", str(settings.dbt_project_dir),
+        "--target-path", str(target_dir),
+        "--log-path", str(settings.data_dir / "dbt" / "logs"),
+        "--vars", json.dumps(variables),
+    ]  # fmt: skip
+    env = {**os.environ, "LEADFLOW_WAREHOUSE": str(settings.warehouse)}
+    started = time.monotonic()
+    completed = subprocess.run(command, env=env, capture_output=True, text=True)
+    results = _dbt_results(target_dir / "run_results.json")
+    _store_dbt_results(settings, run_id, results)
+    failures = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
+    warnings = [r for r in results if r["status"] == "warn"]
+    for r in failures + warnings:
+        log.warning("dbt %s %s: %s", r["status"], r["unique_id"], r["message"])
+    if completed.returncode != 0:
+        tail = "\n".join(completed.stdout.splitlines()[-30:])
+        names = ", ".join(r["unique_id"] for r in failures) or "see output"
+        raise RuntimeError(f"dbt build failed ({names}):\n{tail}\n{completed.stderr[-2000:]}")
+    return {
+        "nodes": len(results),
+        "failed": len(failures),
+        "warned": len(warnings),
+        "seconds": round(time.monotonic() - started, 1),
+        "marts": mart_row_counts(settings.warehouse),
+    }
+
+
+def _dbt_results(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        {
+            "unique_id": r["unique_id"],
+            "status": str(r["status"]),
+            "seconds": round(float(r.get("execution_time") or 0), 3),
+            "rows_affected": (r.get("adapter_response") or {}).get("rows_affected"),
+            "failures": r.get("failures"),
+            "message": r.get("message"),
+        }
+        for r in payload.get("results", [])
+    ]
+
+
+def _store_dbt_results(settings: Settings, run_id: str, results: list[dict[str, Any]]) -> None:
+    """Per-node results of every build, so a failure names its model or test afterwards."""
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS ops")
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS ops.dbt_results (run_id VARCHAR, unique_id VARCHAR, "
+            "status VARCHAR, seconds DOUBLE, rows_affected BIGINT, failures BIGINT, "
+            "message VARCHAR)"
+        )
+        con.executemany(
+            "INSERT INTO ops.dbt_results VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    run_id,
+                    r["unique_id"],
+                    r["status"],
+                    r["seconds"],
+                    r["rows_affected"],
+                    r["failures"],
+                    r["message"],
+                )
+                for r in results
+            ],  # fmt: skip
+        )
+
+
+def mart_row_counts(warehouse: Path) -> dict[str, int]:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' "
+            "ORDER BY table_name"
+        ).fetchall()
+        return {
+            t: con.execute(f'SELECT count(*) FROM marts."{t}"').fetchone()[0] for (t,) in tables
+        }
+
+
+def publish(settings: Settings, as_of: date, run_id: str) -> dict[str, Any]:
+    """Copy the marts to the read-only BI snapshot (forward runs only, C9)."""
+    from leadflow.publish import publish_marts
+
+    if not is_forward_run(as_of, settings.tz):
+        return {"published": False, "reason": f"backfill for {as_of}: nothing published (C9)"}
+    return publish_marts(settings.warehouse, settings.publish_dir, run_id=run_id)
+
+
+def should_send(as_of: date, settings: Settings, send: bool) -> bool:
+    """Forward runs mail; backfills only when asked explicitly (C9)."""
+    return send or is_forward_run(as_of, settings.tz)
+
+
+def notify(settings: Settings, as_of: date, *, send: bool, resend: bool = False) -> dict[str, Any]:
+    """Email each owner their queue, or write .eml files when no SMTP connection exists (C9)."""
+    if not should_send(as_of, settings, send):
+        return {"sent": False, "reason": f"backfill for {as_of} without send: no mail (C9)"}
+    from notify.service import send_owner_emails
+    from notify.smtp_connection import load_smtp_settings
+
+    return send_owner_emails(
+        settings.warehouse,
+        settings.outbox,
+        as_of,
+        smtp=load_smtp_settings(),
+        resend=resend,
+    )
+
+
+def record_run(settings: Settings, run_id: str, as_of: date, summary: dict[str, Any]) -> None:
+    """One row per run with every step's summary and duration (observability)."""
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS ops")
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS ops.run_summary (run_id VARCHAR, as_of DATE, "
+            "finished_at TIMESTAMP, summary JSON)"
+        )
+        con.execute(
+            "INSERT INTO ops.run_summary VALUES (?, ?, ?, ?)",
+            [
+                run_id,
+                as_of,
+                datetime.now(UTC).replace(tzinfo=None),
+                json.dumps(summary, default=str),
+            ],
+        )
+
+
+def timed(step: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any) -> dict[str, Any]:
+    started = time.monotonic()
+    result = step(*args, **kwargs)
+    result["seconds"] = round(time.monotonic() - started, 2)
+    return result
+
+
+def run_all(
+    settings: Settings,
+    as_of: date,
+    *,
+    send: bool = False,
+    resend: bool = False,
+    run_id: str | None = None,
+) -> dict[str, Any]:
+    """Every step in order, in-process: what `leadflow run` does, and the DAG does task by task."""
+    run_id = run_id or new_run_id()
+    summary: dict[str, Any] = {"run_id": run_id, "as_of": as_of.isoformat()}
+    summary["ingest"] = timed(ingest, settings, run_id)
+    summary["validate"] = timed(validate, settings, summary["ingest"]["load_ids"], as_of, run_id)
+    summary["transform"] = timed(transform, settings, as_of, run_id)
+    summary["publish"] = timed(publish, settings, as_of, run_id)
+    summary["notify"] = timed(notify, settings, as_of, send=send, resend=resend)
+    record_run(settings, run_id, as_of, summary)
+    return summary
