@@ -126,6 +126,14 @@ def map_sheet(sheet: Sheet, channel: Channel) -> SheetMapping:
     return SheetMapping(fields, splits, export_index, unknown)
 
 
+def header_scorer(channel: Channel):
+    """How many cells of a row are headers this channel knows: finds the header row."""
+    known = {header_key(a) for aliases in channel.fields.values() for a in aliases}
+    known |= {header_key(a) for s in channel.splits for a in s.aliases}
+    known |= {header_key(a) for a in (channel.export_id, *channel.ignore) if a}
+    return lambda cells: sum(header_key(c) in known for c in cells if c)
+
+
 def missing_required(mapping: SheetMapping, channel: Channel) -> list[str]:
     """Required groups with no column at all in the file, naming the aliases tried."""
     present = set(mapping.fields) | set(channel.constants)
@@ -332,6 +340,7 @@ def load_file(
             encoding=channel.encoding,
             delimiter=channel.delimiter,
             sheets=channel.sheets,
+            header_score=header_scorer(channel),
         )
         mappings = [map_sheet(s, channel) for s in parsed.sheets]
         usable = []

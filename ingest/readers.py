@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -255,7 +255,13 @@ def read_json(path: Path) -> ParsedFile:
 # ---------------------------------------------------------------- XLSX
 
 
-def read_xlsx(path: Path, sheets: str | tuple[str, ...] = "all") -> ParsedFile:
+HeaderScore = Callable[[list[str]], int]
+HEADER_SEARCH_ROWS = 20  # title rows above the header are common in hand-made workbooks
+
+
+def read_xlsx(
+    path: Path, sheets: str | tuple[str, ...] = "all", header_score: HeaderScore | None = None
+) -> ParsedFile:
     from openpyxl import load_workbook
 
     try:
@@ -268,7 +274,7 @@ def read_xlsx(path: Path, sheets: str | tuple[str, ...] = "all") -> ParsedFile:
         for ws in workbook.worksheets:
             if sheets != "all" and ws.title not in sheets:
                 continue
-            sheet = _read_sheet(ws.iter_rows(values_only=True), ws.title)
+            sheet = _read_sheet(list(ws.iter_rows(values_only=True)), ws.title, header_score)
             if sheet is not None:
                 parsed.append(sheet)
     finally:
@@ -278,10 +284,28 @@ def read_xlsx(path: Path, sheets: str | tuple[str, ...] = "all") -> ParsedFile:
     return ParsedFile(parsed, [], None)
 
 
-def _read_sheet(rows: Iterator[tuple[Any, ...]], title: str) -> Sheet | None:
+def _header_index(rows: list[tuple[Any, ...]], header_score: HeaderScore | None) -> int | None:
+    """The row that names the most known columns among the first rows, else the first one."""
+    filled = [i for i, cells in enumerate(rows) if any(_cell_text(c) for c in cells)]
+    if not filled:
+        return None
+    if header_score is None:
+        return filled[0]
+    candidates = filled[:HEADER_SEARCH_ROWS]
+    scores = [header_score([_cell_text(c) or "" for c in rows[i]]) for i in candidates]
+    best = max(scores)
+    return candidates[scores.index(best)] if best > 0 else filled[0]
+
+
+def _read_sheet(
+    rows: list[tuple[Any, ...]], title: str, header_score: HeaderScore | None = None
+) -> Sheet | None:
+    start = _header_index(rows, header_score)
+    if start is None:
+        return None
     sheet: Sheet | None = None
     number = 0
-    for cells in rows:
+    for cells in rows[start:]:
         texts = [_cell_text(c) for c in cells]
         if not any(t is not None and t.strip() for t in texts):
             continue  # blank rows are layout, not records
@@ -311,6 +335,7 @@ def read_file(
     encoding: str = "auto",
     delimiter: str = "auto",
     sheets: str | tuple[str, ...] = "all",
+    header_score: HeaderScore | None = None,
 ) -> ParsedFile:
     if fmt == "csv":
         return read_csv(path, encoding, delimiter)
@@ -319,5 +344,5 @@ def read_file(
     if fmt == "xlsx":
         if path.suffix.lower() == ".csv":  # referral sheets also arrive saved as CSV
             return read_csv(path, encoding, delimiter)
-        return read_xlsx(path, sheets)
+        return read_xlsx(path, sheets, header_score)
     raise FileRejected(f"unsupported format {fmt}")
