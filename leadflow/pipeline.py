@@ -176,13 +176,16 @@ def notify(settings: Settings, as_of: date, *, send: bool, resend: bool = False)
     from notify.service import send_owner_emails
     from notify.smtp_connection import load_smtp_settings
 
-    return send_owner_emails(
+    result = send_owner_emails(
         settings.warehouse,
         settings.outbox,
         as_of,
         smtp=load_smtp_settings(),
         resend=resend,
     )
+    if result["failed"]:  # fail the step: a retry sends only the unsent ones (the ledger)
+        raise RuntimeError(f"{result['failed']} owner emails not delivered for {as_of}: {result}")
+    return result
 
 
 def record_run(settings: Settings, run_id: str, as_of: date, summary: dict[str, Any]) -> None:
