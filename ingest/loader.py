@@ -21,8 +21,8 @@ import pyarrow as pa
 
 from ingest.canonical import ENTITIES, Entity
 from ingest.channels import Channel, channel_for, header_key, load_channels
-from ingest.normalize import field_exprs, settle_leftovers
-from ingest.readers import FileRejected, ParsedFile, QuarantinedRow, Sheet, read_file
+from ingest.normalize import field_exprs, parse_exprs, settle_leftovers
+from ingest.readers import FileRejected, QuarantinedRow, Sheet, read_file
 
 log = logging.getLogger(__name__)
 
@@ -164,62 +164,63 @@ def split_cell(text: str | None, split) -> list[str | None]:
     return [p.strip() or None if p else None for p in parts]
 
 
-def text_batch(parsed: ParsedFile, channel: Channel, mappings: list[SheetMapping]) -> pa.Table:
-    """One row per parsed row: lineage, one text column per canonical field, unknown columns."""
-    entity = channel.entity
-    columns: dict[str, list] = {"row_number": [], "sheet": [], "export_id": [], "extra": []}
+def text_batch(sheet: Sheet, channel: Channel, mapping: SheetMapping) -> pa.Table:
+    """Lineage, one text column per canonical field (`f_<field>`) and the unknown columns
+    (`u<i>`), taken column by column from the sheet's Arrow table: no per-row Python except
+    for combined cells that need splitting."""
+    src = sheet.to_arrow()
+    rows = src.num_rows
+    nulls = pa.nulls(rows, pa.string())
+    columns: dict[str, pa.Array] = {
+        "row_number": src["row_number"],
+        "sheet": pa.array([sheet.name] * rows, pa.string()),
+        "export_id": src[f"c{mapping.export_id}"] if mapping.export_id is not None else nulls,
+    }
+    split_values: dict[str, pa.Array] = {}
+    for index, split in mapping.splits:
+        pieces = [split_cell(v, split) for v in src[f"c{index}"].to_pylist()]
+        for k, name in enumerate(split.into):
+            split_values[name] = pa.array([p[k] for p in pieces], pa.string())
+    for name in channel.entity.fields:
+        if name in mapping.fields:
+            columns[f"f_{name}"] = src[f"c{mapping.fields[name]}"]
+        else:
+            columns[f"f_{name}"] = split_values.get(name, nulls)
+    for i in mapping.unknown.values():
+        columns[f"u{i}"] = src[f"c{i}"]
+    return pa.table(columns)
+
+
+def normalised_select(
+    entity: Entity, channel: Channel, mapping: SheetMapping, business_tz: str
+) -> str:
+    """SQL over the text batch `src`: trim once, apply constants, then normalise (C2)."""
+    trimmed = []
     for name in entity.fields:
-        columns[name] = []
-    import json
-
-    for sheet, mapping in zip(parsed.sheets, mappings, strict=True):
-        rows = sheet.rows
-        columns["row_number"].extend(r.row_number for r in rows)
-        columns["sheet"].extend(r.sheet for r in rows)
-        ex = mapping.export_id
-        columns["export_id"].extend((r.values[ex] if ex is not None else None) for r in rows)
-        split_values = {}
-        for index, split in mapping.splits:
-            pieces = [split_cell(r.values[index], split) for r in rows]
-            for k, name in enumerate(split.into):
-                split_values[name] = [p[k] for p in pieces]
-        for name in entity.fields:
-            if name in mapping.fields:
-                values = [r.values[mapping.fields[name]] for r in rows]
-            elif name in split_values:
-                values = split_values[name]
-            else:
-                values = [None] * len(rows)
-            if name in channel.constants:  # a constant fills only what the export left blank
-                constant = channel.constants[name]
-                values = [v if v is not None and str(v).strip() else constant for v in values]
-            columns[name].extend(values)
-        unknown = mapping.unknown
-        columns["extra"].extend(
-            json.dumps(
-                {h: r.values[i] for h, i in unknown.items() if r.values[i] is not None},
-                ensure_ascii=False,
-            )
-            if unknown
-            else "{}"
-            for r in rows
-        )
-    return pa.table(
-        {
-            k: pa.array(v, type=pa.int64() if k == "row_number" else pa.string())
-            for k, v in columns.items()
-        }
+        text = f"nullif(trim(src.\"f_{name}\"), '')"
+        if name in channel.constants:  # a constant fills only what the export left blank
+            text = f"coalesce({text}, {_lit(channel.constants[name])})"
+        trimmed.append(f'{text} AS "{name}"')
+    entries = ", ".join(
+        f"struct_pack(k := {_lit(header)}, v := nullif(src.u{i}, ''))"
+        for header, i in mapping.unknown.items()
     )
-
-
-def normalised_select(entity: Entity, channel: Channel, business_tz: str) -> str:
+    extra = (
+        f"to_json(map_from_entries(list_filter([{entries}], lambda e: e.v IS NOT NULL)))"
+        if entries
+        else "'{}'"
+    )
+    parsed = ", ".join(f'{sql} AS "{name}"' for name, sql in parse_exprs(entity, channel).items())
     exprs = field_exprs(entity, channel, business_tz)
     selected = ", ".join(f'{sql} AS "{name}"' for name, sql in exprs.items())
-    originals = ", ".join(f'"{f}" := src."{f}"' for f in entity.fields)
+    originals = ", ".join(f'"{f}" := t."{f}"' for f in entity.fields)
     return (
-        f"SELECT src.row_number, src.sheet, nullif(trim(src.export_id), '') AS export_id, "
-        f"{selected}, to_json(struct_pack({originals})) AS original_values, "
-        f"CAST(src.extra AS JSON) AS extra_columns FROM src"
+        f"WITH t AS (SELECT src.row_number, src.sheet, nullif(trim(src.export_id), '') "
+        f"AS export_id, {', '.join(trimmed)}, {extra} AS extra FROM src), "
+        f"p AS (SELECT *{', ' + parsed if parsed else ''} FROM t) "
+        f"SELECT t.row_number, t.sheet, t.export_id, {selected}, "
+        f"to_json(struct_pack({originals})) AS original_values, "
+        f"CAST(t.extra AS JSON) AS extra_columns FROM p AS t"
     )
 
 
@@ -227,6 +228,7 @@ def land_batch(
     con: duckdb.DuckDBPyConnection,
     batch: pa.Table,
     channel: Channel,
+    mapping: SheetMapping,
     *,
     load_id: str,
     file_name: str,
@@ -238,12 +240,13 @@ def land_batch(
     entity = channel.entity
     con.register("src", batch)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE batch AS " + normalised_select(entity, channel, business_tz)
+        "CREATE OR REPLACE TEMP TABLE batch AS "
+        + normalised_select(entity, channel, mapping, business_tz)
     )
     con.unregister("src")
     settle_leftovers(con, "batch", channel.phone_region)
     values = ", ".join(f"coalesce(CAST(b.\"{f}\" AS VARCHAR), '')" for f in entity.fields)
-    hash_sql = f"md5(concat_ws(chr(31), {values}))"
+    hash_sql = "b.content_hash"  # of the normalised values: a re-saved copy hashes the same
     target = f"raw.{entity.table}"
     columns = entity.columns()
     lineage = {
@@ -264,13 +267,15 @@ def land_batch(
     select = ", ".join(
         f'{lineage[c]} AS "{c}"' if c in lineage else f'b."{c}" AS "{c}"' for c in columns
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE ready AS SELECT {select} FROM batch b")
-    total = con.execute("SELECT count(*) FROM ready").fetchone()[0]
+    total = con.execute("SELECT count(*) FROM batch").fetchone()[0]
+    # Straight from the batch into the raw table: only versions not loaded before (C1).
     added = con.execute(
-        f"INSERT INTO {target} SELECT * FROM ready r WHERE NOT EXISTS (SELECT 1 FROM {target} t "
+        f"INSERT INTO {target} SELECT * FROM (SELECT {select} FROM (SELECT *, "
+        f"md5(concat_ws(chr(31), {values})) AS content_hash FROM batch b) b) r "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {target} t "
         f"WHERE t.source_record_id = r.source_record_id AND t.record_hash = r.record_hash)"
     ).fetchone()[0]
-    con.execute("DROP TABLE batch; DROP TABLE ready")
+    con.execute("DROP TABLE batch")
     return added, total - added
 
 
@@ -364,18 +369,23 @@ def load_file(
         if result.status == "loaded":
             result.rows_in_file = parsed.row_count
             result.rows_quarantined = len(quarantined)
-            batch = text_batch(parsed, channel, mappings)
-            if batch.num_rows:
-                result.records_added, result.rows_already_loaded = land_batch(
+            for sheet, mapping in zip(parsed.sheets, mappings, strict=True):
+                batch = text_batch(sheet, channel, mapping)
+                if not batch.num_rows:
+                    continue
+                added, already = land_batch(
                     con,
                     batch,
                     channel,
+                    mapping,
                     load_id=load_id,
                     file_name=path.name,
                     file_sha=file_sha,
                     loaded_at=loaded_at,
                     business_tz=business_tz,
                 )
+                result.records_added += added
+                result.rows_already_loaded += already
             _insert_quarantine(con, quarantined, result, file_sha, loaded_at)
         _insert_manifest(con, result, run_id, file_sha, loaded_at)
         con.execute("COMMIT")
@@ -461,6 +471,7 @@ def ingest_inbox(
     results: list[FileResult] = []
     with duckdb.connect(str(warehouse)) as con:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET preserve_insertion_order = false")  # row order is in row_number
         ensure_raw_schema(con)
         for path in inbox_files(inbox):
             channel = channel_for(path.name, channels)

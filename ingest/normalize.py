@@ -74,7 +74,8 @@ def q(text: str) -> str:
 
 
 def _text(col: str) -> str:
-    return f"nullif(trim(src.{col}), '')"
+    """The field's text, already trimmed and NULL when blank (see `normalised_select`)."""
+    return f't."{col}"'
 
 
 def _list(values: tuple[str, ...] | list[str]) -> str:
@@ -99,20 +100,31 @@ def _date_only(x: str) -> str:
     )
 
 
-def timestamp_exprs(
-    field: str, formats: tuple[str, ...], channel_tz: str, business_tz: str
-) -> dict:
+def parse_exprs(entity: Entity, channel: Channel) -> dict[str, str]:
+    """Helper columns computed once per row before `field_exprs`: each date text parsed to a
+    naive local timestamp, and whether it carried a time of day."""
+    formats = channel.date_formats + DEFAULT_DATE_FORMATS
+    exprs: dict[str, str] = {}
+    for field, kind in entity.fields.items():
+        if kind in ("timestamp", "date"):
+            x = _text(field)
+            exprs[f"__local_{field}"] = _local_timestamp(x, formats)
+            exprs[f"__date_only_{field}"] = f"coalesce({_date_only(x)}, false)"
+    return exprs
+
+
+def timestamp_exprs(field: str, channel_tz: str, business_tz: str) -> dict[str, str]:
     """A UTC timestamp: offsets honoured, local times in the channel's zone, dates at 00:00
     business time (C2)."""
     x = _text(field)
-    local = _local_timestamp(x, formats)
+    local, date_only = f't."__local_{field}"', f't."__date_only_{field}"'
     value = (
         f"CASE WHEN regexp_matches({x}, '{OFFSET_SUFFIX}') "
         f"THEN try_cast({x} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' "
-        f"WHEN {_date_only(x)} THEN ({local} AT TIME ZONE {q(business_tz)}) AT TIME ZONE 'UTC' "
+        f"WHEN {date_only} THEN ({local} AT TIME ZONE {q(business_tz)}) AT TIME ZONE 'UTC' "
         f"ELSE ({local} AT TIME ZONE {q(channel_tz)}) AT TIME ZONE 'UTC' END"
     )
-    return {field: value, f"{field}_is_date_only": f"coalesce({_date_only(x)}, false)"}
+    return {field: value, f"{field}_is_date_only": date_only}
 
 
 def enum_expr(field: str, synonyms: dict[str, str]) -> str:
@@ -123,15 +135,14 @@ def enum_expr(field: str, synonyms: dict[str, str]) -> str:
 
 def field_exprs(entity: Entity, channel: Channel, business_tz: str) -> dict[str, str]:
     """Column name -> SQL expression over `src`, for every canonical field and derived column."""
-    formats = channel.date_formats + DEFAULT_DATE_FORMATS
     exprs: dict[str, str] = {}
     for field, kind in entity.fields.items():
         x = _text(field)
         synonyms = {**ENUM_SYNONYMS.get(kind, {}), **_lower_keys(channel.value_maps.get(field))}
         if kind == "timestamp":
-            exprs.update(timestamp_exprs(field, formats, channel.timezone, business_tz))
+            exprs.update(timestamp_exprs(field, channel.timezone, business_tz))
         elif kind == "date":
-            exprs[field] = f"CAST({_local_timestamp(x, formats)} AS DATE)"
+            exprs[field] = f't."__local_{field}"::DATE'
         elif kind == "bool":
             exprs[field] = (
                 f"CASE WHEN lower({x}) IN {tuple(TRUE_WORDS)} THEN true "
