@@ -9,8 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import Asset, dag, get_current_context, task
+from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
+
+from leadflow.config import INBOX_ASSET_NAME
 
 BUSINESS_TIMEZONE = "Asia/Shanghai"  # the deployment's business timezone (C4)
 
@@ -29,18 +32,28 @@ def _run_parameters() -> dict:
         as_of = pendulum.instance(logical).in_timezone(settings.business_timezone).date()
     else:
         as_of = resolve_as_of(None, settings.tz)
+    run_type = str(getattr(context.get("dag_run"), "run_type", "") or "")
     return {
         "settings": settings,
         "as_of": as_of,
         "send": bool(conf.get("send", False)),
         "resend": bool(conf.get("resend", False)),
+        "file_triggered": run_type.endswith("asset_triggered"),
         "run_id": context["run_id"],
     }
 
 
+INBOX = Asset(INBOX_ASSET_NAME)  # emitted by inbox_watch when files wait
+
+
 @dag(
     dag_id="lead_pipeline",
-    schedule=CronTriggerTimetable("0 7 * * *", timezone=BUSINESS_TIMEZONE),
+    # Daily at 07:00 business time, and whenever `inbox_watch` sees new files (C9: such
+    # file-triggered runs build the marts but neither publish nor mail).
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 7 * * *", timezone=BUSINESS_TIMEZONE),
+        assets=[INBOX],
+    ),
     start_date=pendulum.datetime(2026, 1, 1, tz=BUSINESS_TIMEZONE),
     catchup=False,
     max_active_runs=1,
@@ -79,14 +92,22 @@ def lead_pipeline():
         from leadflow import pipeline
 
         p = _run_parameters()
-        return pipeline.publish(p["settings"], p["as_of"], p["run_id"])
+        return pipeline.publish(
+            p["settings"], p["as_of"], p["run_id"], file_triggered=p["file_triggered"]
+        )
 
     @task
     def notify(published: dict, ingested: dict, validated: dict, transformed: dict) -> dict:
         from leadflow import pipeline
 
         p = _run_parameters()
-        mailed = pipeline.notify(p["settings"], p["as_of"], send=p["send"], resend=p["resend"])
+        mailed = pipeline.notify(
+            p["settings"],
+            p["as_of"],
+            send=p["send"],
+            resend=p["resend"],
+            file_triggered=p["file_triggered"],
+        )
         summary = {
             "run_id": p["run_id"],
             "as_of": p["as_of"].isoformat(),

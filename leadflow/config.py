@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+INBOX_ASSET_NAME = "leadflow_inbox"  # the Airflow asset that says files wait in the inbox
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -94,8 +95,3 @@ def cutoff_utc(as_of: date, tz: ZoneInfo) -> datetime:
 def is_forward_run(as_of: date, tz: ZoneInfo) -> bool:
     """A forward run is one for today (C9); anything earlier is a backfill."""
     return as_of >= today_in(tz)
-
-
-def day_window_utc(as_of: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    start = cutoff_utc(as_of, tz)
-    return start, start + timedelta(days=1)

@@ -28,6 +28,15 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
+def waiting_files(settings: Settings) -> list[str]:
+    """Names of the files waiting in the inbox (cheap: no heavy import)."""
+    if not settings.inbox.is_dir():
+        return []
+    return sorted(
+        p.name for p in settings.inbox.iterdir() if p.is_file() and not p.name.startswith(".")
+    )
+
+
 def ingest(settings: Settings, run_id: str) -> dict[str, Any]:
     """Load every file waiting in the inbox into the raw tables (C1, C2)."""
     from ingest.loader import ingest_inbox
@@ -155,24 +164,38 @@ def mart_row_counts(warehouse: Path) -> dict[str, int]:
         }
 
 
-def publish(settings: Settings, as_of: date, run_id: str) -> dict[str, Any]:
-    """Copy the marts to the read-only BI snapshot (forward runs only, C9)."""
+def run_kind(as_of: date, settings: Settings, *, file_triggered: bool = False) -> str:
+    """forward (as_of = today, scheduled or manual), backfill, or file (a new inbox file)."""
+    if file_triggered:
+        return "file"
+    return "forward" if is_forward_run(as_of, settings.tz) else "backfill"
+
+
+def publish(
+    settings: Settings, as_of: date, run_id: str, *, file_triggered: bool = False
+) -> dict[str, Any]:
+    """Copy the marts to the read-only BI snapshot: forward runs only (C9)."""
     from leadflow.publish import publish_marts
 
-    if not is_forward_run(as_of, settings.tz):
-        return {"published": False, "reason": f"backfill for {as_of}: nothing published (C9)"}
+    kind = run_kind(as_of, settings, file_triggered=file_triggered)
+    if kind != "forward":
+        return {"published": False, "reason": f"{kind} run for {as_of}: nothing published (C9)"}
     return publish_marts(settings.warehouse, settings.publish_dir, run_id=run_id)
 
 
-def should_send(as_of: date, settings: Settings, send: bool) -> bool:
-    """Forward runs mail; backfills only when asked explicitly (C9)."""
-    return send or is_forward_run(as_of, settings.tz)
-
-
-def notify(settings: Settings, as_of: date, *, send: bool, resend: bool = False) -> dict[str, Any]:
-    """Email each owner their queue, or write .eml files when no SMTP connection exists (C9)."""
-    if not should_send(as_of, settings, send):
-        return {"sent": False, "reason": f"backfill for {as_of} without send: no mail (C9)"}
+def notify(
+    settings: Settings,
+    as_of: date,
+    *,
+    send: bool,
+    resend: bool = False,
+    file_triggered: bool = False,
+) -> dict[str, Any]:
+    """Email each owner their queue, or write .eml files when no SMTP connection exists.
+    Forward runs mail; backfills and file-triggered runs only when `send` asks (C9)."""
+    kind = run_kind(as_of, settings, file_triggered=file_triggered)
+    if kind != "forward" and not send:
+        return {"sent": False, "reason": f"{kind} run for {as_of} without send: no mail (C9)"}
     from notify.service import send_owner_emails
     from notify.smtp_connection import load_smtp_settings
 
