@@ -1,0 +1,4 @@
+{# Custom schemas are used as written (marts, staging, ...): mail and BI read `marts.*` by name. #}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,38 @@
+{# C1: the latest version of a source_record_id wins (highest loaded_at, then load_id, then row). #}
+{% macro latest_versions(relation) -%}
+    select *
+    from (
+        select
+            src.*,
+            row_number() over (
+                partition by src.source_record_id
+                order by src.loaded_at desc, src.load_id desc, src.row_number desc
+            ) as version_rank
+        from {{ relation }} as src
+    ) as versions
+    where version_rank = 1
+{%- endmacro %}
+
+{# Enumerated values outside the accepted set (seed accepted_values) become NULL; the raw table
+   keeps the text and validation has flagged it (C6). #}
+{% macro accepted_or_null(column, field_name) -%}
+    case when {{ column }} in (
+        select accepted.value from {{ ref('accepted_values') }} as accepted
+        where accepted.field_name = '{{ field_name }}'
+    ) then {{ column }} end
+{%- endmacro %}
+
+{# Blank text never matches anything (C3). #}
+{% macro blank_to_null(column) -%}
+    nullif(trim({{ column }}), '')
+{%- endmacro %}
+
+{# 8-byte floating point for rates and means (dbt.type_float() is 4-byte REAL in DuckDB). #}
+{% macro type_double() -%}
+    double precision
+{%- endmacro %}
+
+{# Counts as BIGINT in every warehouse (DuckDB sums integers into HUGEINT). #}
+{% macro count_if(condition) -%}
+    cast(sum(case when {{ condition }} then 1 else 0 end) as {{ dbt.type_bigint() }})
+{%- endmacro %}

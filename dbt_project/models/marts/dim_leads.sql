@@ -1,0 +1,77 @@
+-- Leads at as_of (C3, C7, C8, C5). Grain: one row per lead visible before the cut-off.
+-- Flags travel with the lead (C6): a flagged lead is still counted and visible.
+with flags as (
+    -- current versions only (record_hash matches), de-duplicated across validation runs
+    select
+        intake.lead_key,
+        count(distinct flags.source_record_id || '|' || flags.column_name || '|' || flags.check_name)
+            as dq_flag_count,
+        {{ dbt.listagg('distinct flags.check_name', "', '", 'order by flags.check_name') }} as dq_checks
+    from {{ source('dq', 'flags') }} as flags
+    inner join {{ ref('int_lead_intake_records') }} as intake
+        on intake.source_record_id = flags.source_record_id
+       and intake.record_hash = flags.record_hash
+    group by intake.lead_key
+)
+
+select
+    profile.lead_key,
+    profile.acquired_at,
+    profile.acquired_on,
+    cast({{ dbt.date_trunc('month', 'profile.acquired_on') }} as date) as acquisition_cohort,
+    profile.source_label,
+    profile.first_channel,
+    profile.channels,
+    profile.intake_record_count,
+    profile.person_name,
+    profile.title,
+    profile.company,
+    profile.industry,
+    profile.phone,
+    profile.email,
+    profile.city,
+    profile.province,
+    profile.company_size,
+    profile.need,
+    status.current_status,
+    status.status_changed_at,
+    status.is_open,
+    status.is_won,
+    status.first_won_at,
+    status.first_won_on,
+    status.reached_intent,
+    status.is_lost,
+    status.is_churned,
+    status.is_customer,
+    status.lost_reason,
+    status.deal_value,
+    grades.grade,
+    grades.grade_source,
+    grades.grade_at,
+    grades.first_graded_at,
+    owner.owner_name,
+    owner.assigned_owner_name,
+    owner.owner_status,
+    touches.touch_count,
+    touches.last_touch_at,
+    touches.next_action,
+    touches.next_action_due,
+    cadence.next_due,
+    cadence.days_overdue,
+    -- C6: completeness is judged on the resolved lead, so a corrected record clears it
+    nullif(
+        concat_ws(', ',
+            case when profile.person_name is null then 'person_name' end,
+            case when profile.company is null then 'company' end,
+            case when profile.phone is null and profile.email is null then 'contact (valid phone or email)' end
+        ), ''
+    ) as missing_fields,
+    coalesce(flags.dq_flag_count, 0) as dq_flag_count,
+    flags.dq_checks
+from {{ ref('int_lead_profile') }} as profile
+inner join {{ ref('int_lead_status') }} as status on status.lead_key = profile.lead_key
+inner join {{ ref('int_lead_owner') }} as owner on owner.lead_key = profile.lead_key
+inner join {{ ref('int_lead_cadence') }} as cadence on cadence.lead_key = profile.lead_key
+left join {{ ref('int_lead_grades') }} as grades on grades.lead_key = profile.lead_key
+left join {{ ref('int_lead_touches') }} as touches on touches.lead_key = profile.lead_key
+left join flags on flags.lead_key = profile.lead_key

@@ -1,0 +1,28 @@
+-- Intake records (C1): latest version of each source_record_id, renamed and cast only.
+with latest as (
+    {{ latest_versions(source('raw', 'intake_records')) }}
+)
+
+select
+    {{ stg_lineage_columns() }},
+    event_at,
+    event_at_is_date_only,
+    {{ blank_to_null('source_label') }} as source_label,
+    utm_source,
+    utm_medium,
+    utm_campaign,
+    {{ stg_party_columns() }},
+    {{ blank_to_null('city') }} as city,
+    {{ blank_to_null('province') }} as province,
+    {{ blank_to_null('company_size') }} as company_size,
+    {{ blank_to_null('need') }} as need,
+    background,
+    plan_text,
+    follow_up_text,
+    care_text,
+    tags,
+    notes,
+    {{ accepted_or_null('status', 'status') }} as status,
+    {{ blank_to_null('owner_name') }} as owner_name,
+    {{ stg_grade_columns() }}
+from latest
