@@ -12,9 +12,11 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+from datetime import date
 from itertools import permutations
 
 from leadflow.demo import vocab
+from leadflow.demo.rand import Weighted
 
 OWNER_DOMAIN = "leadflow-demo.example"
 
@@ -66,6 +68,8 @@ assert len({c.code for c in vocab.CORES}) == len(vocab.CORES)
 assert len({c.code for c in vocab.CITIES}) == len(vocab.CITIES)
 assert all(len(c.name) == 2 for c in vocab.CITIES), "company names parse as city + brand + core"
 
+LEGAL_SUFFIXES = Weighted(vocab.LEGAL_SUFFIXES, vocab.LEGAL_SUFFIX_WEIGHTS)
+SIZES = Weighted(vocab.SIZES, vocab.SIZE_WEIGHTS)
 MOBILE_SPACE = 10**8
 FREEMAIL_SPACE = 10**7
 MAX_LEADS = min(COMPANY_SPACE, FREEMAIL_SPACE) - 2  # one spare index for the orphan reference
@@ -99,6 +103,7 @@ class Company:
     revenue: str
     email_style: int
     shares_switchboard: bool  # staff give the switchboard instead of their mobile
+    founded: date  # its anniversary is a care date (R9)
     names: set[str] = field(default_factory=set)
     locals: set[str] = field(default_factory=set)
 
@@ -106,15 +111,12 @@ class Company:
 @dataclass(slots=True)
 class Person:
     pid: str
-    index: int
     company: Company
     name: str
     title: str
-    english: bool
     mobile: str | None  # 11 digits
     email: str | None
     alias_email: str | None = None  # second corporate address: links only by domain + name
-    free_mail: bool = False
 
 
 class IdentityFactory:
@@ -138,8 +140,8 @@ class IdentityFactory:
         k //= len(vocab.CITIES)
         core = vocab.CORES[k % len(vocab.CORES)]
         brand, brand_py = BRANDS[k // len(vocab.CORES)]
-        suffix = rng.choices(vocab.LEGAL_SUFFIXES, vocab.LEGAL_SUFFIX_WEIGHTS)[0]
-        size, low, high, revenue = rng.choices(vocab.SIZES, vocab.SIZE_WEIGHTS)[0]
+        suffix = LEGAL_SUFFIXES(rng)
+        size, low, high, revenue = SIZES(rng)
         local = f"{city.landline_first}{rng.randrange(10**7):07d}"
         return Company(
             index=index,
@@ -153,6 +155,7 @@ class IdentityFactory:
             revenue=revenue,
             email_style=rng.randrange(3),
             shares_switchboard=rng.random() < 0.15,
+            founded=date(rng.randint(1995, 2021), rng.randint(1, 12), rng.randint(1, 28)),
         )
 
     def person(
@@ -173,27 +176,24 @@ class IdentityFactory:
         mobile = None
         if want_mobile or (not company.shares_switchboard and rng.random() < 0.93):
             mobile = f"{rng.choice(MOBILE_PREFIXES)}{self._mobile_perm(index):08d}"
-        email, free = None, False
+        email = None
         roll = rng.random()
         if mobile is None or want_email or roll < 0.72:
             email = f"{local}@{company.domain}"
         elif roll < 0.9:
-            email, free = self._free_mail(index, local, rng), True
+            email = self._free_mail(index, local, rng)
         alias_email = None
         if alias:  # a branch-office mailbox beside the personal one, same name
             alias_local = self._claim(company, f"{local.replace('.', '')}.{company.city.code}")
             alias_email = f"{alias_local}@{company.domain}"
         return Person(
             pid=self.pid(index),
-            index=index,
             company=company,
             name=name,
             title=title,
-            english=english,
             mobile=mobile,
             email=email,
             alias_email=alias_email,
-            free_mail=free,
         )
 
     def orphan(self, leads: int, rng: random.Random) -> Person:

@@ -25,6 +25,7 @@ from leadflow.demo.people import (
     IdentityFactory,
     Person,
 )
+from leadflow.demo.rand import Weighted
 
 WINDOW_DAYS = 120
 CADENCE_DAYS = {"A": 7, "B": 14, "C": 30}  # R5 contact cadence
@@ -71,6 +72,7 @@ class Scenario:
     plants: tuple[str, ...] = ()
     need: str | None = None  # mobile / email / both: contact details the person must have
     fullwidth: bool = False  # the referral sheet's phone typed in full-width digits (C2)
+    anniversary_days_ago: int | None = None  # the company's anniversary, for a care greeting
 
 
 # The first persons cover every case the marts and checks must show, whatever the seed, so even a
@@ -86,7 +88,15 @@ FORCED: tuple[Scenario, ...] = (
     Scenario((WEB, BADGE_ZH), "B", "open", alias=True),
     Scenario((BADGE_EN,), None, "untouched"),
     Scenario((WEB,), "A", "open", due="none", start_days_ago=20),
-    Scenario((REFERRAL, WEB), "A", "won", start_days_ago=100, need="both", fullwidth=True),
+    Scenario(
+        (REFERRAL, WEB),
+        "A",
+        "won",
+        start_days_ago=100,
+        need="both",
+        fullwidth=True,
+        anniversary_days_ago=12,
+    ),
     Scenario((WEB,), None, "untouched", plants=("missing_contact",)),
     Scenario((BADGE_ZH, WEB), "B", "open", plants=("unparseable_date",)),
     Scenario((BADGE_ZH, REFERRAL), "C", "open", plants=("undecodable",)),
@@ -100,13 +110,16 @@ FORCED: tuple[Scenario, ...] = (
     Scenario((REFERRAL, WEB), "B", "open", plants=("masked_phone",), need="both"),
 )
 
-OUTCOME_WEIGHTS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
-    "A": (("open", "won", "lost", "churned"), (42, 38, 12, 8)),
-    "B": (("open", "won", "lost", "churned"), (55, 20, 20, 5)),
-    "C": (("open", "won", "lost"), (62, 5, 33)),
+OUTCOMES: dict[str, Weighted[str]] = {
+    "A": Weighted(("open", "won", "lost", "churned"), (42, 38, 12, 8)),
+    "B": Weighted(("open", "won", "lost", "churned"), (55, 20, 20, 5)),
+    "C": Weighted(("open", "won", "lost"), (62, 5, 33)),
 }
-FOLLOW_UP_CHANNELS = ("电话", "微信", "邮件", "拜访", "演示")
-FOLLOW_UP_CHANNEL_WEIGHTS = (45, 20, 15, 10, 10)
+GRADES = Weighted(("A", "B", "C"), (25, 45, 30))
+CHANNEL_COUNT = Weighted((1, 2, 3), (60, 30, 10))
+INTAKE_WEIGHTS = {WEB: 50, "badge": 35, REFERRAL: 25}
+FOLLOW_UP_CHANNELS = Weighted(("电话", "微信", "邮件", "拜访", "演示"), (45, 20, 15, 10, 10))
+LOST_REASONS = Weighted(vocab.LOST_REASONS, vocab.LOST_REASON_WEIGHTS)
 
 
 class Clock:
@@ -120,7 +133,7 @@ class Clock:
         # Two shows within the badge channel's 30-day freshness window.
         self.shows = {
             BADGE_ZH: (as_of - timedelta(days=18), 3),
-            BADGE_EN: (as_of - timedelta(9), 2),
+            BADGE_EN: (as_of - timedelta(days=9), 2),
         }
         self.rep_left_at = self.cutoff - timedelta(days=40)  # when the inactive rep left
 
@@ -164,6 +177,12 @@ class Status(NamedTuple):
     rep: str
 
 
+class Staffing(NamedTuple):
+    owner: str | None  # booth rep or sheet 负责人: the assignment intake records carry (C5)
+    since: datetime | None  # when the owner was assigned; None: from the start
+    routed: str  # who works the lead before it has an owner, as routing would assign
+
+
 class Care(NamedTuple):
     at: datetime
     kind: str  # survey / report / greeting / material
@@ -191,6 +210,7 @@ class StoryTeller:
         self.rng = rng
         self.factory = factory
         self.clock = clock
+        self._notes_made = {True: 0, False: 0}  # badge notes written, per file (zh / en)
 
     # -- persons and scenarios -------------------------------------------------------------
 
@@ -198,32 +218,34 @@ class StoryTeller:
         if index < len(FORCED):
             return FORCED[index]
         rng = self.rng
-        k = rng.choices((1, 2, 3), (60, 30, 10))[0]
-        pool, weights, channels = [WEB, "badge", REFERRAL], [50, 35, 35], []
-        for _ in range(k):
-            pick = rng.choices(pool, weights)[0]
-            i = pool.index(pick)
-            del pool[i], weights[i]
+        pool, channels = dict(INTAKE_WEIGHTS), []
+        for _ in range(CHANNEL_COUNT(rng)):  # weighted draws without replacement
+            pick = Weighted(list(pool), list(pool.values()))(rng)
+            del pool[pick]
             channels.append(pick)
         badge = BADGE_ZH if rng.random() < 0.72 else BADGE_EN
         chans = tuple(badge if c == "badge" else c for c in channels)
-        ungraded = len(chans) == 1 and chans[0] != REFERRAL and rng.random() < 0.25
+        ungraded = len(chans) == 1 and chans[0] != REFERRAL and rng.random() < 0.15
         if ungraded:
             return Scenario(chans, None, "untouched")
-        grade = rng.choices(("A", "B", "C"), (25, 45, 30))[0]
-        if rng.random() < 0.12:
+        grade = GRADES(rng)
+        if rng.random() < 0.08:
             return Scenario(chans, grade, "untouched")
-        outcomes, ow = OUTCOME_WEIGHTS[grade]
-        return Scenario(chans, grade, rng.choices(outcomes, ow)[0])
+        return Scenario(chans, grade, OUTCOMES[grade](rng))
 
     def tell(self, index: int, company: Company) -> Story:
         sc = self.scenario(index)
         rng = self.rng
         person = self.factory.person(index, company, rng, alias=sc.alias, need=sc.need)
+        if sc.anniversary_days_ago is not None:
+            company.founded = anniversary(self.clock.as_of, sc.anniversary_days_ago, rng)
         owner = self._owner(sc)
-        routed = owner or rng.choice(ACTIVE_ZH_REPS)  # who routing would give an unowned lead
         intakes = self._intakes(person, sc)
         timed = [i.at for i in intakes if i.at is not None]
+        scans = [i.at for i in intakes if i.at is not None and i.channel != WEB]
+        # A booth rep owns the lead from the scan on; a sheet's 负责人 has no time: all along.
+        since = min(scans) if scans and REFERRAL not in sc.channels else None
+        staff = Staffing(owner, since, rng.choice(ACTIVE_ZH_REPS))
         start = min(timed) if timed else self._referral_date(sc)
         # Activities may only name the lead by keys that a cleanly loaded record carries.
         loaded = [r for r in intakes if r.plant is None or r.plant.check != "undecodable"]
@@ -236,8 +258,10 @@ class StoryTeller:
         cares: list[Care] = []
         grade = sc.grade
         if sc.outcome != "untouched" and sc.grade is not None:
-            ups, statuses, grade = self._work(sc, start, owner, routed)
-            cares = self._care(person, ups, statuses, grade)
+            ups, statuses, grade = self._work(sc, start, staff)
+            # The fixed scenarios skip no care action, so every care type shows in any demo.
+            skip = 0.0 if index < len(FORCED) else 1.0
+            cares = self._care(person, ups, statuses, grade, skip)
         final_status = statuses[-1].label if statuses else "潜在"
 
         story = Story()
@@ -249,7 +273,7 @@ class StoryTeller:
             story.add(REFERRAL, Row(start, person.pid, cells, rec.plant))
         ref = Referrer(person, keys, rng, named=bool(loaded))
         for up in ups:
-            cells = [*ref.cells(), *self._follow_up_cells(up)]
+            cells = [f"{up.at:%Y-%m-%d %H:%M}", *ref.cells(), *self._follow_up_cells(up)]
             if up.plant is not None and up.plant.check == "duplicate_row":
                 story.add("follow_up", Row(up.at, person.pid, cells, None))
             story.add("follow_up", Row(up.at, person.pid, cells, up.plant))
@@ -259,7 +283,7 @@ class StoryTeller:
             cells = [f"{st.at:%Y-%m-%d %H:%M}", *ref.cells(), st.label, lost, value, st.rep]
             story.add("status", Row(st.at, person.pid, cells, None))
         for care in cares:
-            rep = self._rep(owner, routed, care.at)
+            rep = self._rep(staff, care.at)
             label = vocab.CARE_LABELS[care.kind]
             cells = [f"{care.at:%Y-%m-%d %H:%M}", *ref.cells(), label, care.note, rep]
             story.add("care", Row(care.at, person.pid, cells, None))
@@ -272,7 +296,7 @@ class StoryTeller:
         at = self._work_hours(self.clock.start + timedelta(days=rng.uniform(20, 100)))
         ref = Referrer(person, {("email", person.email or "")}, rng)
         up = self._follow_up(0, at, "", BLANK_FACTS, rng.choice(ACTIVE_ZH_REPS))
-        cells = [*ref.cells(mode="email"), *self._follow_up_cells(up)]
+        cells = [f"{at:%Y-%m-%d %H:%M}", *ref.cells(mode="email"), *self._follow_up_cells(up)]
         return Row(at, None, cells, PLANTS["orphan_reference"])
 
     def _owner(self, sc: Scenario) -> str | None:
@@ -286,9 +310,11 @@ class StoryTeller:
             return INACTIVE_REP if rng.random() < 0.08 else rng.choice(ACTIVE_ZH_REPS)
         return None
 
-    def _rep(self, owner: str | None, routed: str, at: datetime) -> str:
-        """Who did it: the owner, a stand-in after the inactive rep left, sometimes a colleague."""
-        rep = owner or routed
+    def _rep(self, staff: Staffing, at: datetime) -> str:
+        """Who did it: the owner once assigned (else the routed rep), a stand-in after the
+        inactive rep left, sometimes a colleague (C5: the doer, not necessarily the owner)."""
+        owned = staff.owner and (staff.since is None or at >= staff.since)
+        rep = staff.owner if owned and staff.owner else staff.routed
         if rep == INACTIVE_REP and at >= self.clock.rep_left_at:
             rep = MANAGER
         if rep != ENGLISH_REP and self.rng.random() < 0.08:
@@ -459,7 +485,14 @@ class StoryTeller:
         return cells
 
     def _badge_note(self, zh: bool, *, single_line: bool) -> str:
+        """Booth notes; the first two of each file surely need CSV quoting (newline, comma)."""
+        made = self._notes_made[zh]
+        self._notes_made[zh] += 0 if single_line else 1
         r = self.rng.random()
+        if made == 0 and not single_line:
+            r = 0.0
+        elif made == 1 and not single_line:
+            r = 0.2
         if r < 0.12 and not single_line:
             return self.rng.choice(
                 vocab.BADGE_NOTES_ZH_NEWLINE if zh else vocab.BADGE_NOTES_EN_NEWLINE
@@ -473,18 +506,16 @@ class StoryTeller:
         pool = vocab.NEEDS_BY_INDUSTRY.get(c.industry, ())
         need = rng.choice(pool) if pool and rng.random() < 0.35 else rng.choice(vocab.NEEDS_COMMON)
         tail = rng.choice(vocab.NEED_TAILS) if "," not in need else ""
-        return (need + tail).format(
-            n=rng.randrange(10, 200, 5), m=rng.randint(1, 6), b=rng.randrange(10, 100, 5)
-        )
+        return self._fill(need + tail)
 
     # -- follow-ups and status -------------------------------------------------------------
 
     def _work(
-        self, sc: Scenario, start: datetime, owner: str | None, routed: str
+        self, sc: Scenario, start: datetime, staff: Staffing
     ) -> tuple[list[FollowUp], list[Status], str]:
         """Follow-ups at the grade's cadence, then the status changes they lead to."""
         rng, grade = self.rng, sc.grade or "C"
-        low, high = {"won": (4, 7), "lost": (2, 5), "churned": (4, 6)}.get(sc.outcome, (2, 6))
+        low, high = {"won": (4, 8), "lost": (3, 6), "churned": (4, 7)}.get(sc.outcome, (3, 7))
         if sc.plants:
             low = max(low, 3)  # room for the planted rows
         times = self._contact_times(start, grade, rng.randint(low, high))
@@ -497,10 +528,10 @@ class StoryTeller:
         ups = []
         for k, at in enumerate(times):
             graded, facts = self._grade_fields(k, grades, sc)
-            ups.append(self._follow_up(k, at, graded, facts, self._rep(owner, routed, at)))
+            ups.append(self._follow_up(k, at, graded, facts, self._rep(staff, at)))
         statuses = self._statuses(ups, outcome, sc, grades[-1])
         self._close_plan(ups, sc, statuses[-1].label if statuses else "潜在")
-        self._plant_follow_ups(ups, sc)
+        self._plant_follow_ups(ups, sc)  # after statuses copied reps: plants stay on their row
         return ups, statuses, grades[-1]
 
     def _contact_times(self, start: datetime, grade: str, n: int) -> list[datetime]:
@@ -510,7 +541,10 @@ class StoryTeller:
         times = []
         while len(times) < n and at < limit:
             times.append(at)
-            gap = CADENCE_DAYS[grade] * rng.uniform(0.6, 1.3)
+            if len(times) < 3:  # quick early touches (material, a call back), then R5 cadence
+                gap = rng.uniform(1, 4)
+            else:
+                gap = CADENCE_DAYS[grade] * rng.uniform(0.6, 1.2)
             at = self._work_hours(at + timedelta(days=gap))
         return times
 
@@ -564,18 +598,11 @@ class StoryTeller:
     def _follow_up(self, k: int, at: datetime, grade: str, facts: Facts, rep: str) -> FollowUp:
         """One contact in R7 style; the k-th contact's goal follows R6 (needs, quote, deal)."""
         rng = self.rng
-        channel = rng.choices(FOLLOW_UP_CHANNELS, FOLLOW_UP_CHANNEL_WEIGHTS)[0]
+        channel = FOLLOW_UP_CHANNELS(rng)
         if k == 0 and channel in ("拜访", "演示"):
             channel = "电话"  # a first contact is a call, not a visit
         responded = self._responded(channel)
         english = rep == ENGLISH_REP
-        slots = {
-            "n": rng.randrange(10, 200, 5),
-            "m": rng.randint(1, 6),
-            "b": rng.randrange(20, 100, 5),
-            "title": rng.choice(vocab.TITLES_ZH),
-            "boss": rng.choice(vocab.BOSSES),
-        }
         objection = ""
         days: int | None
         if responded == "否":
@@ -585,12 +612,12 @@ class StoryTeller:
         elif responded == "":
             feedback, action, days = "已发送产品资料和报价单", "3日后电话确认是否收到", 3
         elif english:
-            feedback = rng.choice(vocab.FEEDBACK_EN).format(**slots)
+            feedback = self._fill(rng.choice(vocab.FEEDBACK_EN))
             objection = rng.choice(vocab.OBJECTIONS_EN) if rng.random() < 0.5 else ""
             action, days = rng.choice(vocab.NEXT_ACTIONS_EN)
         else:
             stages = (vocab.FEEDBACK_CONFIRM, vocab.FEEDBACK_QUOTE, vocab.FEEDBACK_NEGOTIATE)
-            feedback = rng.choice(stages[min(k, 2)]).format(**slots)
+            feedback = self._fill(rng.choice(stages[min(k, 2)]))
             objection = rng.choice(vocab.OBJECTIONS) if rng.random() < 0.5 else ""
             action, days = rng.choice(vocab.NEXT_ACTIONS)
         if days is None:  # "next Tuesday"
@@ -599,6 +626,19 @@ class StoryTeller:
         logged = self._logged(at)
         return FollowUp(
             at, channel, responded, feedback, objection, action, due, rep, logged, grade, facts
+        )
+
+    def _fill(self, template: str) -> str:
+        """Fill a text template's slots; draws only for templates that have any."""
+        if "{" not in template:
+            return template
+        rng = self.rng
+        return template.format(
+            n=rng.randrange(10, 200, 5),
+            m=rng.randint(1, 6),
+            b=rng.randrange(20, 100, 5),
+            title=rng.choice(vocab.TITLES_ZH),
+            boss=rng.choice(vocab.BOSSES),
         )
 
     def _responded(self, channel: str) -> str:
@@ -646,7 +686,7 @@ class StoryTeller:
         elif outcome == "lost":
             lost_at = self._after(last.at, rng.uniform(24, 25 * 24))
             if lost_at is not None:
-                reason = rng.choices(vocab.LOST_REASONS, vocab.LOST_REASON_WEIGHTS)[0]
+                reason = LOST_REASONS(rng)
                 out.append(Status(lost_at, "流失", reason, last.rep))
         return out
 
@@ -713,7 +753,7 @@ class StoryTeller:
     # -- care ------------------------------------------------------------------------------
 
     def _care(
-        self, p: Person, ups: list[FollowUp], statuses: list[Status], grade: str
+        self, p: Person, ups: list[FollowUp], statuses: list[Status], grade: str, skip: float
     ) -> list[Care]:
         """R9 care for won customers until they churn; R10 nurture material for open A leads."""
         rng, clock = self.rng, self.clock
@@ -727,16 +767,27 @@ class StoryTeller:
                 out.append(Care(onboarding, "material", vocab.CARE_MATERIAL_ONBOARDING))
             for k in range(1, 5):
                 at = self._work_hours(won_at + timedelta(days=30 * k + rng.uniform(-3, 3)))
-                if at < end and rng.random() < 0.85:  # a skipped month is a care-due item
+                if at < end and rng.random() * skip < 0.85:  # a skipped month is care due
                     note = vocab.CARE_SURVEY.format(m=at.month, score=rng.randint(6, 10))
                     out.append(Care(at, "survey", note))
-            at = self._work_hours(won_at + timedelta(days=90 + rng.uniform(-5, 5)))
-            if at < end and rng.random() < 0.9:
-                quarter = (at.month - 1) // 3 + 1
-                out.append(Care(at, "report", vocab.CARE_REPORT.format(y=at.year, q=quarter)))
+            for start in quarter_starts(won_at.date(), end.date()):  # last quarter's report
+                at = self._work_hours(
+                    datetime.combine(start, time(10)) + timedelta(days=rng.uniform(2, 12))
+                )
+                last = start - timedelta(days=1)
+                if won_at < at < end and rng.random() * skip < 0.9:
+                    note = vocab.CARE_REPORT.format(y=last.year, q=(last.month - 1) // 3 + 1)
+                    out.append(Care(at, "report", note))
             for day, note in festivals(won_at.date(), end.date()):
                 at = datetime.combine(day, time(9)) + timedelta(minutes=rng.randint(0, 120))
-                if rng.random() < 0.8 and won_at < at < end:
+                if rng.random() * skip < 0.8 and won_at < at < end:
+                    out.append(Care(at, "greeting", note))
+            founded = p.company.founded
+            for year in range(won_at.year, end.year + 1):
+                day = date(year, founded.month, founded.day)
+                at = datetime.combine(day, time(9, 30))
+                if won_at < at < end:  # planned long before: never skipped
+                    note = vocab.ANNIVERSARY.format(n=year - founded.year)
                     out.append(Care(at, "greeting", note))
         elif grade == "A" and ups and "流失" not in labels:
             at = ups[0].at + timedelta(days=7)
@@ -816,15 +867,15 @@ class Referrer:
         self.emails = sorted(v for k, v in keys if k == "email" and v)
         self.mobiles = sorted(v for k, v in keys if k == "mobile" and v)
         self.rng = rng
-        self.modes = [m for m, ok in (("email", self.emails), ("phone", self.mobiles)) if ok]
+        modes = [m for m, ok in (("email", self.emails), ("phone", self.mobiles)) if ok]
         if named:
-            self.modes.append("name")
-        self.weights = [REF_WEIGHTS[m] for m in self.modes]
+            modes.append("name")
+        self.pick_mode = Weighted(modes, [REF_WEIGHTS[m] for m in modes])
 
     def cells(self, mode: str | None = None) -> list[str]:
         """客户名称, 联系人, 联系电话, 邮箱 of one activity row."""
         rng, p = self.rng, self.person
-        mode = mode or rng.choices(self.modes, self.weights)[0]
+        mode = mode or self.pick_mode(rng)
         company = p.company.name if mode == "name" or rng.random() < 0.5 else ""
         if mode == "email":
             return [company, p.name, "", rng.choice(self.emails)]
@@ -847,3 +898,22 @@ def festivals(first: date, last: date) -> list[tuple[date, str]]:
         days += [(date(year, m, d), note) for m, d, note in vocab.LUNAR_FESTIVALS.get(year, ())]
         out += [(d, note) for d, note in days if first < d < last]
     return sorted(out)
+
+
+def quarter_starts(first: date, last: date) -> list[date]:
+    """First days of calendar quarters strictly between two dates."""
+    out, year, month = [], first.year, (first.month - 1) // 3 * 3 + 1
+    while True:
+        month += 3
+        if month > 12:
+            year, month = year + 1, month - 12
+        start = date(year, month, 1)
+        if start >= last:
+            return out
+        out.append(start)
+
+
+def anniversary(as_of: date, days_ago: int, rng: random.Random) -> date:
+    """A founding date whose anniversary falls `days_ago` days before as_of."""
+    day = as_of - timedelta(days=days_ago)
+    return date(day.year - rng.randint(5, 25), day.month, min(day.day, 28))

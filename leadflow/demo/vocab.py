@@ -330,7 +330,12 @@ CARE_SURVEY = "{m}月使用反馈问卷，满意度{score}/10"
 CARE_REPORT = "发送{y}年Q{q}产品升级与行业趋势报告"
 
 # Festival greetings (R9); lunar festivals from a small calendar.
-FIXED_FESTIVALS: tuple[tuple[int, int, str], ...] = ((1, 1, "元旦祝福"), (10, 1, "国庆节日祝福"))
+FIXED_FESTIVALS: tuple[tuple[int, int, str], ...] = (
+    (1, 1, "元旦祝福"),
+    (5, 1, "劳动节祝福"),
+    (10, 1, "国庆节日祝福"),
+)
+ANNIVERSARY = "司庆祝福：成立{n}周年"
 LUNAR_FESTIVALS: dict[int, tuple[tuple[int, int, str], ...]] = {
     2024: ((2, 10, "春节祝福"), (9, 17, "中秋节日祝福（寄送月饼礼盒）")),
     2025: ((1, 29, "春节祝福"), (10, 6, "中秋节日祝福（寄送月饼礼盒）")),
