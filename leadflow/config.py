@@ -74,8 +74,10 @@ def load_settings(**overrides: Path | str | None) -> Settings:
 
 
 def today_in(tz: ZoneInfo) -> date:
-    """The business date now: the only wall-clock read of the project (C4)."""
-    return datetime.now(tz).date()
+    """The business date now: the only wall-clock read of the project (C4). `LEADFLOW_TODAY`
+    pins it, so tests and benchmarks can exercise forward runs on fixed-anchor data."""
+    pinned = os.environ.get("LEADFLOW_TODAY")
+    return date.fromisoformat(pinned) if pinned else datetime.now(tz).date()
 
 
 def resolve_as_of(value: str | date | None, tz: ZoneInfo) -> date:
