@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from ingest.canonical import ENTITIES, Entity
+from ingest.derived import DERIVATIONS, Derivation
 
 
 class ChannelError(ValueError):
@@ -50,6 +51,7 @@ class Channel:
     ignore: tuple[str, ...] = ()
     required: tuple[Any, ...] = ()
     freshness_days: int | None = None
+    derive: tuple[Derivation, ...] = ()  # activity records parsed out of free-text cells
 
     def matches(self, file_name: str) -> bool:
         return any(fnmatch.fnmatch(file_name.lower(), p.lower()) for p in self.files)
@@ -106,6 +108,14 @@ def parse_channel(doc: dict[str, Any], path: Path) -> Channel:
     if doc["format"] not in ("csv", "json", "xlsx"):
         raise ChannelError(f"{path.name}: format must be csv, json or xlsx")
     sheets = doc.get("sheets", "all")
+    derive = []
+    for item in doc.get("derive") or ():
+        if item.get("parser") not in DERIVATIONS or item.get("from") not in entity.fields:
+            raise ChannelError(
+                f"{path.name}: derive needs parser in {sorted(DERIVATIONS)} and a field of "
+                f"{entity_name} as 'from'"
+            )
+        derive.append(DERIVATIONS[item["parser"]](item["from"]))
     return Channel(
         name=str(doc["channel"]),
         entity=entity,
@@ -130,6 +140,7 @@ def parse_channel(doc: dict[str, Any], path: Path) -> Channel:
         ignore=_as_tuple(doc.get("ignore")),
         required=tuple(doc.get("required") or ()),
         freshness_days=doc.get("freshness_days"),
+        derive=tuple(derive),
     )
 
 

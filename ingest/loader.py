@@ -12,7 +12,7 @@ import hashlib
 import logging
 import shutil
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from ingest.canonical import ENTITIES, Entity
 from ingest.channels import Channel, channel_for, header_key, load_channels
+from ingest.derived import Derivation, derive
 from ingest.normalize import field_exprs, parse_exprs, settle_leftovers
 from ingest.readers import FileRejected, QuarantinedRow, Sheet, read_file
 
@@ -40,6 +41,7 @@ MANIFEST_COLUMNS = {
     "status": "VARCHAR",  # loaded / rejected
     "error": "VARCHAR",
     "loaded_at": "TIMESTAMP",
+    "derived_records": "BIGINT",  # activity records parsed out of text cells (not file rows)
 }
 QUARANTINE_COLUMNS = {
     "load_id": "VARCHAR",
@@ -65,6 +67,7 @@ class FileResult:
     records_added: int = 0
     rows_already_loaded: int = 0
     rows_quarantined: int = 0
+    derived_records: int = 0
     error: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -279,6 +282,35 @@ def land_batch(
     return added, total - added
 
 
+def land_derived(
+    con: duckdb.DuckDBPyConnection,
+    batch: pa.Table,
+    channel: Channel,
+    derivation: Derivation,
+    **lineage,
+) -> int:
+    """Land the activity records parsed out of a text column; returns how many were new.
+    They get a channel of their own (`<channel>.<entity>`) so validation applies the checks
+    of their entity, not the sheet's required intake fields."""
+    entity = ENTITIES[derivation.entity]
+    derived = derive(batch, derivation, list(entity.fields))
+    if not derived.num_rows:
+        return 0
+    derived_channel = replace(
+        channel,
+        name=f"{channel.name}.{entity.name}",
+        entity=entity,
+        constants={},
+        value_maps={},
+        splits=(),
+        required=(),
+        derive=(),
+    )
+    empty = SheetMapping(fields={}, splits=[], export_id=None, unknown={})
+    added, _ = land_batch(con, derived, derived_channel, empty, **lineage)
+    return added
+
+
 def _lit(value: str | None) -> str:
     return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
 
@@ -386,6 +418,18 @@ def load_file(
                 )
                 result.records_added += added
                 result.rows_already_loaded += already
+                for derivation in channel.derive:
+                    result.derived_records += land_derived(
+                        con,
+                        batch,
+                        channel,
+                        derivation,
+                        load_id=load_id,
+                        file_name=path.name,
+                        file_sha=file_sha,
+                        loaded_at=loaded_at,
+                        business_tz=business_tz,
+                    )
             _insert_quarantine(con, quarantined, result, file_sha, loaded_at)
         _insert_manifest(con, result, run_id, file_sha, loaded_at)
         con.execute("COMMIT")
@@ -430,7 +474,7 @@ def _insert_manifest(
 ) -> None:
     error = "; ".join(filter(None, [result.error, *result.notes])) or None
     con.execute(
-        "INSERT INTO raw.load_manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO raw.load_manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             result.load_id,
             run_id,
@@ -445,6 +489,7 @@ def _insert_manifest(
             result.status,
             error,
             loaded_at,
+            result.derived_records,
         ],
     )
 

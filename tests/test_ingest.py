@@ -283,8 +283,8 @@ def make_referral_workbook(path: Path) -> None:
             "A级",
             "500人企业",
             "每周电话",
-            "2026-11-02 电话：认可方案",
-            "发送案例",
+            "2026-11-02 电话：认可方案；下一步：发送报价\n2026-11-09 微信：确认预算",
+            "2026-11-05 发送行业白皮书；2026-11-10 春节祝福",
             "意向",
             "李娜",
             "对比3家",
@@ -340,6 +340,26 @@ def test_referral_workbook_in_the_seed_template_is_split_into_fields(box: Inbox)
         1,
     )
     assert rows[1][4] == "138****5678" and rows[1][8] == "行业推荐"  # constant fills the blank
+
+
+def test_dated_lines_of_referral_cells_become_follow_ups_and_care_actions(box: Inbox) -> None:
+    make_referral_workbook(box.inbox / "referrals_2026.xlsx")
+    f = box.file(box.load(), "referrals_2026.xlsx")
+    assert f["derived_records"] == 4 and f["rows_in_file"] == 2  # file rows stay file rows
+    follow_ups = box.sql(
+        "SELECT channel, row_number, person_name, phone, contacted_at, follow_up_channel, "
+        "feedback, next_action, owner_name FROM raw.follow_up_records ORDER BY contacted_at"
+    )
+    assert [r[4].isoformat() for r in follow_ups] == ["2026-11-01T16:00:00", "2026-11-08T16:00:00"]
+    assert follow_ups[0][:4] == ("referral_sheet.follow_up", 1, "张经理*", "+8613812345678")
+    assert follow_ups[0][5:] == ("phone", "认可方案", "发送报价", "李娜")
+    assert follow_ups[1][5:8] == ("wechat", "确认预算", None)
+    care = box.sql("SELECT care_type, note FROM raw.care_action_records ORDER BY acted_at")
+    assert care == [("material", "发送行业白皮书"), ("greeting", "春节祝福")]
+    box.drop(
+        "referrals_2026_copy.xlsx", (box.inbox / "archive" / "referrals_2026.xlsx").read_bytes()
+    )
+    assert box.file(box.load(), "referrals_2026_copy.xlsx")["derived_records"] == 0
 
 
 # ---------------------------------------------------------------- real exports, by YAML alone

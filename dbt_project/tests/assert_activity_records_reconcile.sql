@@ -1,5 +1,6 @@
--- Reconciliation (C1/C3): every activity record visible at the cut-off is either a fact row or a
--- listed reference issue (orphan / ambiguous), never dropped (stg_* = the latest version of each raw record).
+-- Reconciliation (C1/C3): every activity record visible at the cut-off is a fact row, a listed
+-- reference issue (orphan / ambiguous) or a sheet line restating a fact row, never dropped
+-- (stg_* = the latest version of each raw record).
 {{ config(severity='error') }}
 with counts as (
     select 'follow_up' as entity,
@@ -19,9 +20,20 @@ issues as (
     select entity, count(*) as issue_rows
     from {{ ref('activity_reference_issues') }}
     group by entity
+),
+
+restated as (
+    select 'follow_up' as entity, count(*) as restated_rows
+    from {{ ref('int_follow_ups') }} where restates_record_id is not null
+    union all
+    select 'care_action', count(*)
+    from {{ ref('int_care_actions') }} where restates_record_id is not null
 )
 
-select counts.*, coalesce(issues.issue_rows, 0) as issue_rows
+select counts.*, coalesce(issues.issue_rows, 0) as issue_rows,
+    coalesce(restated.restated_rows, 0) as restated_rows
 from counts
 left join issues on issues.entity = counts.entity
-where counts.raw_records <> counts.fact_rows + coalesce(issues.issue_rows, 0)
+left join restated on restated.entity = counts.entity
+where counts.raw_records
+    <> counts.fact_rows + coalesce(issues.issue_rows, 0) + coalesce(restated.restated_rows, 0)

@@ -10,7 +10,7 @@ with follow_ups as (
                      load_id desc, source_row_number desc
         ) as recency_rank
     from {{ ref('int_follow_ups') }} as follow_ups
-    where resolution_status = 'resolved'
+    where resolution_status = 'resolved' and restates_record_id is null  -- one touch, not two
 )
 
 select

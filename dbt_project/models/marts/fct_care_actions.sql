@@ -15,4 +15,4 @@ select
     care.source_row_number
 from {{ ref('int_care_actions') }} as care
 left join {{ ref('care_action_types') }} as types on types.care_type = care.care_type
-where care.resolution_status = 'resolved'
+where care.resolution_status = 'resolved' and care.restates_record_id is null

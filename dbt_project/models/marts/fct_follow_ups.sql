@@ -24,4 +24,4 @@ select
     file_name,
     source_row_number
 from {{ ref('int_follow_ups') }}
-where resolution_status = 'resolved'
+where resolution_status = 'resolved' and restates_record_id is null
