@@ -15,7 +15,15 @@ from leadflow.pipeline import run_all
 from tests.conftest import AS_OF, DemoRun
 
 # Audit columns (load times, run ids) differ between two runs by design (C9).
-AUDIT_SUFFIXES = ("loaded_at", "load_id", "run_id", "flagged_at", "built_at", "sent_at")
+AUDIT_SUFFIXES = (
+    "loaded_at",
+    "load_id",
+    "run_id",
+    "flagged_at",
+    "validated_at",
+    "built_at",
+    "sent_at",
+)
 
 
 def query(run: DemoRun, sql: str) -> list[tuple]:
