@@ -11,7 +11,7 @@ AIRFLOW_ENV := AIRFLOW_HOME=$(CURDIR)/.airflow \
 	AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=sqlite:///$(CURDIR)/.airflow/airflow.db \
 	LEADFLOW_DATA_DIR=$(DEMO_DIR)
 
-.PHONY: install demo test lint format clean
+.PHONY: install demo test lint format clean docs
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,8 +32,21 @@ demo: install
 	@LEADFLOW_DATA_DIR=$(DEMO_DIR) $(BIN)/leadflow summary
 	@echo "  airflow log         $(DEMO_DIR)/airflow-dags-test.log"
 
+docs: install  # dbt docs of the demo warehouse (run `make demo` first)
+	cd $(DEMO_DIR) && LEADFLOW_WAREHOUSE=$(DEMO_DIR)/warehouse/leadflow.duckdb $(BIN)/dbt docs generate \
+		--static --project-dir $(CURDIR)/dbt_project --profiles-dir $(CURDIR)/dbt_project \
+		--target-path $(DEMO_DIR)/dbt-docs --log-path $(DEMO_DIR)/dbt/logs \
+		--vars '{"as_of": "$(AS_OF)"}' > /dev/null
+	@echo "dbt docs: open $(DEMO_DIR)/dbt-docs/static_index.html in a browser"
+
 test: install
 	$(BIN)/python -m pytest -q
+
+# dbt on PostgreSQL (issue 7, docs/scale-out.md): starts a local server (installed from Debian if
+# missing), then checks that every mart equals the DuckDB build's. Not part of `make test`.
+.PHONY: test-postgres
+test-postgres: install
+	VENV_BIN=$(BIN) bash scripts/test_postgres.sh
 
 lint: install
 	$(BIN)/ruff check .
