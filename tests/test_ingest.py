@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -15,7 +16,8 @@ from ingest.loader import ingest_inbox
 from tests.e2e_support import REPO
 
 CHANNELS = REPO / "ingest" / "channels"
-REALDATA = REPO.parent / "shared" / "realdata"
+# CI lays shared/ beside the clone; LEADFLOW_SHARED_DIR points elsewhere when it is not.
+REALDATA = Path(os.environ.get("LEADFLOW_SHARED_DIR", REPO.parent / "shared")) / "realdata"
 BADGE_HEADER_ZH = "扫码时间,姓名,职位,公司,行业,手机,邮箱,城市,展位接待,备注"
 BADGE_HEADER_EN = "Scan Time,Name,Title,Company,Industry,Mobile,Email,City,Booth Rep,Notes"
 
