@@ -83,6 +83,15 @@ class UnknownOwner:
 
 
 @dataclass(frozen=True)
+class StaleChannel:
+    """A channel with no new file for longer than its YAML allows (an ops item)."""
+
+    channel: str
+    last_file_name: str | None
+    detail: str | None
+
+
+@dataclass(frozen=True)
 class OwnerQueue:
     """Everything one owner's email for one date holds."""
 
@@ -91,6 +100,7 @@ class OwnerQueue:
     language: str
     items: tuple[QueueItem, ...]
     unknown_owners: tuple[UnknownOwner, ...] = ()
+    stale_channels: tuple[StaleChannel, ...] = ()
 
     def count(self, item_type: str) -> int:
         return sum(1 for item in self.items if item.item_type == item_type)
@@ -103,24 +113,32 @@ def read_owner_queues(con: duckdb.DuckDBPyConnection, as_of: date) -> list[Owner
     if not items:
         _warn_if_built_for_other_dates(con, as_of)
     directory = _read_directory(con)
-    unknown = _read_unknown_owners(con)
+    notices = OpsNotices(_read_unknown_owners(con), _read_stale_channels(con, as_of))
     by_owner: dict[str, list[QueueItem]] = {}
     for item in items:
         by_owner.setdefault(item.owner_name, []).append(item)
-    # Ops hears about unknown names even on a day without ops items (C5).
-    if unknown:
+    # Ops hears about unknown names and stale channels even on a day without ops items (C5).
+    if notices.unknown_owners or notices.stale_channels:
         by_owner.setdefault(OPS_OWNER, [])
     return [
-        _owner_queue(name, owner_items, directory.get(name), unknown)
+        _owner_queue(name, owner_items, directory.get(name), notices)
         for name, owner_items in sorted(by_owner.items())
     ]
+
+
+@dataclass(frozen=True)
+class OpsNotices:
+    """What only ops is told: names missing from the directory, channels gone quiet."""
+
+    unknown_owners: tuple[UnknownOwner, ...]
+    stale_channels: tuple[StaleChannel, ...]
 
 
 def _owner_queue(
     name: str,
     items: list[QueueItem],
     directory_entry: tuple[str | None, str | None] | None,
-    unknown: tuple[UnknownOwner, ...],
+    notices: OpsNotices,
 ) -> OwnerQueue:
     # The directory is the owner's address book; the queue's own columns are the fallback.
     dir_email, dir_language = directory_entry or (None, None)
@@ -131,7 +149,8 @@ def _owner_queue(
         email=email.strip() if email else None,
         language=normalise_language(language),
         items=tuple(sorted(items, key=_item_order)),
-        unknown_owners=unknown if name == OPS_OWNER else (),
+        unknown_owners=notices.unknown_owners if name == OPS_OWNER else (),
+        stale_channels=notices.stale_channels if name == OPS_OWNER else (),
     )
 
 
@@ -182,6 +201,17 @@ def _read_unknown_owners(con: duckdb.DuckDBPyConnection) -> tuple[UnknownOwner, 
         "ORDER BY record_count DESC NULLS LAST, owner_name"
     ).fetchall()
     return tuple(UnknownOwner(str(name), count, _text(files)) for name, count, files in rows)
+
+
+def _read_stale_channels(con: duckdb.DuckDBPyConnection, as_of: date) -> tuple[StaleChannel, ...]:
+    if not _table_exists(con, "stale_channels"):
+        return ()
+    rows = con.execute(
+        "SELECT channel, last_file_name, detail FROM marts.stale_channels WHERE as_of = ? "
+        "ORDER BY channel",
+        [as_of],
+    ).fetchall()
+    return tuple(StaleChannel(str(channel), last, detail) for channel, last, detail in rows)
 
 
 def _text(value: object) -> str | None:

@@ -45,6 +45,9 @@ DIRECTORY: dict[str, tuple[str, str, str | None, bool]] = {
 }
 NO_ITEMS_OWNER = "王芳"
 UNKNOWN_OWNERS = [("赵六", 3, "referral_2026-03.xlsx"), ("<b>Ghost</b>", 1, "badge_scan.csv")]
+STALE_CHANNELS = [
+    ("badge_scan", "badge_scans_expo.csv", "newest file 45.0 days old (freshness_days 30)")
+]
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,15 @@ def build_warehouse(path: Path, items: list[Item] | None = None) -> Path:
             [(name, *entry) for name, entry in DIRECTORY.items()],
         )
         con.executemany("INSERT INTO marts.unknown_owner_names VALUES (?, ?, ?)", UNKNOWN_OWNERS)
+        con.execute(
+            "CREATE TABLE marts.stale_channels "
+            "(as_of DATE, channel VARCHAR, last_file_name VARCHAR, detail VARCHAR)"
+        )
+        con.executemany(
+            "INSERT INTO marts.stale_channels VALUES (?, ?, ?, ?)",
+            [(AS_OF, *stale) for stale in STALE_CHANNELS]
+            + [(AS_OF.replace(day=1), "web_form", None, "an older run's finding")],
+        )
         con.executemany(
             "INSERT INTO marts.owner_queue VALUES "
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

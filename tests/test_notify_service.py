@@ -23,6 +23,7 @@ from tests.notify_fixtures import (
     SCRIPT_COMPANY,
     SMTP_LOGIN,
     SMTP_PASSWORD,
+    STALE_CHANNELS,
     UNKNOWN_OWNERS,
     Item,
     RecordingHandler,
@@ -165,10 +166,16 @@ def test_ops_gets_ownerless_items_and_unknown_owner_names(warehouse, tmp_path, s
     for name, count, files in UNKNOWN_OWNERS:
         assert f"- {name} ({count} 条记录) · {files}" in text
     assert "&lt;b&gt;Ghost&lt;/b&gt;" in html and "<b>Ghost</b>" not in html
-    # Nobody else hears about unknown owners.
+    # Stale channels of this date (not of older runs) are an ops item too (issue 4).
+    channel, last_file, detail = STALE_CHANNELS[0]
+    assert "超过约定时间没有新文件的渠道 (1)" in text
+    assert f"- {channel}：{detail} · 最近文件 {last_file}" in text
+    assert "web_form" not in text
+    # Nobody else hears about unknown owners or stale channels.
     for address, other in server.by_recipient().items():
         if address != "ops@example.com":
             assert "赵六" not in text_part(other)
+            assert "badge_scans_expo.csv" not in text_part(other)
 
 
 class _Elements(HTMLParser):
