@@ -22,9 +22,9 @@
     ) then {{ column }} end
 {%- endmacro %}
 
-{# Blank text never matches anything (C3). #}
+{# Blank text never matches anything (C3). trim_spaces: the same trim on every adapter. #}
 {% macro blank_to_null(column) -%}
-    nullif(trim({{ column }}), '')
+    nullif({{ trim_spaces(column) }}, '')
 {%- endmacro %}
 
 {# 8-byte floating point for rates and means (dbt.type_float() is 4-byte REAL in DuckDB). #}

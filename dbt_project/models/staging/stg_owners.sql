@@ -9,7 +9,7 @@ named as (
         {{ blank_to_null('owner_name') }} as owner_name,
         {{ blank_to_null('email') }} as email,
         coalesce(email_valid, false) as email_valid,
-        {{ accepted_or_null('lower(trim(language))', 'language') }} as language,
+        {{ accepted_or_null('lower(' ~ trim_spaces('language') ~ ')', 'language') }} as language,
         {{ blank_to_null('manager') }} as manager,
         active
     from latest
