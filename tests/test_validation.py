@@ -19,6 +19,7 @@ import pytest
 
 from expectations.suites import build_suite, load_channel_configs
 from ingest.canonical import ENTITIES
+from ingest.loader import ensure_raw_schema
 
 AS_OF = date(2024, 6, 15)  # cut-off: 2024-06-14 16:00 UTC
 TZ = "Asia/Shanghai"
@@ -35,21 +36,6 @@ CHANNEL_YAML = {
     "status_change": "entity: status\nrequired: [changed_at, status]\nfreshness_days: 7\n",
     "care_action": "entity: care_action\nrequired: [acted_at, care_type]\nfreshness_days: 31\n",
     "owner_directory": "entity: owner\nrequired: [owner_name, email]\n",
-}
-MANIFEST = {
-    "load_id": "VARCHAR",
-    "run_id": "VARCHAR",
-    "file_name": "VARCHAR",
-    "file_sha256": "VARCHAR",
-    "channel": "VARCHAR",
-    "entity": "VARCHAR",
-    "rows_in_file": "BIGINT",
-    "records_added": "BIGINT",
-    "rows_already_loaded": "BIGINT",
-    "rows_quarantined": "BIGINT",
-    "status": "VARCHAR",
-    "error": "VARCHAR",
-    "loaded_at": "TIMESTAMP",
 }
 
 # (load id, channel, loaded at); W0 and O0 are older loads that the run does not validate.
@@ -262,13 +248,7 @@ def raw_row(load_id: str, row_number: int, fields: dict[str, Any]) -> dict[str, 
 
 def build_warehouse(path: Path) -> None:
     con = duckdb.connect(str(path))
-    con.execute("CREATE SCHEMA raw")
-    for entity in ENTITIES.values():
-        body = ", ".join(f'"{c}" {t}' for c, t in entity.columns().items())
-        con.execute(f"CREATE TABLE raw.{entity.table} ({body})")
-    con.execute(
-        f"CREATE TABLE raw.load_manifest ({', '.join(f'{c} {t}' for c, t in MANIFEST.items())})"
-    )
+    ensure_raw_schema(con)  # the raw tables exactly as ingest creates them
     by_table: dict[str, list[dict[str, Any]]] = {}
     for load_id, row_number, fields, _ in ROWS:
         table = ENTITIES[entity_of(LOADS[load_id][0])].table
@@ -283,8 +263,9 @@ def build_warehouse(path: Path) -> None:
     for load_id, (channel, loaded_at) in LOADS.items():
         n = sum(1 for r in ROWS if r[0] == load_id)
         con.execute(
-            "INSERT INTO raw.load_manifest "
-            "VALUES (?, 'r0', ?, ?, ?, ?, ?, ?, 0, 0, 'loaded', NULL, ?)",
+            "INSERT INTO raw.load_manifest (load_id, run_id, file_name, file_sha256, channel, "
+            "entity, rows_in_file, records_added, rows_already_loaded, rows_quarantined, status, "
+            "error, loaded_at) VALUES (?, 'r0', ?, ?, ?, ?, ?, ?, 0, 0, 'loaded', NULL, ?)",
             [
                 load_id,
                 f"{load_id}.csv",

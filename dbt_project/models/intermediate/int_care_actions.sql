@@ -1,19 +1,8 @@
--- Care actions visible at the cut-off (C4: acted_at before it, or timeless), with the lead they resolve to
--- (C3). Grain: one row per care_action record; unresolved ones are kept (lead_key NULL).
+-- Care actions visible at the cut-off (C4: acted_at before it, or timeless), with the lead they
+-- resolve to (C3). Grain: one row per care_action record; unresolved ones are kept (lead_key NULL).
 -- restates_record_id: the timed record a date-only sheet line restates (see restatements()).
 with visible as (
-select
-    resolution.lead_key,
-    resolution.resolution_status,
-    resolution.resolved_by,
-    resolution.candidate_lead_keys,
-    activity.*,
-    {{ business_date('activity.acted_at') }} as acted_on
-from {{ ref('stg_care_actions') }} as activity
-inner join {{ ref('int_activity_resolution') }} as resolution
-    on resolution.entity = 'care_action'
-   and resolution.source_record_id = activity.source_record_id
-where {{ visible_at_cutoff('activity.acted_at') }}
+    {{ visible_activities('stg_care_actions', 'care_action', 'acted_at', 'acted_on') }}
 ),
 
 restated as (
