@@ -85,7 +85,9 @@ def lead_pipeline():
         from leadflow import pipeline
 
         p = _run_parameters()
-        return pipeline.transform(p["settings"], p["as_of"], p["run_id"])
+        return pipeline.transform(
+            p["settings"], p["as_of"], p["run_id"], file_triggered=p["file_triggered"]
+        )
 
     @task
     def publish(transformed: dict) -> dict:

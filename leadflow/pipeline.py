@@ -72,10 +72,24 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def transform(settings: Settings, as_of: date, run_id: str) -> dict[str, Any]:
-    """One `dbt build` (models, seeds, tests, unit tests): start-up costs ~5 s per invocation."""
+def transform(
+    settings: Settings, as_of: date, run_id: str, *, file_triggered: bool = False
+) -> dict[str, Any]:
+    """One `dbt build` (models, seeds, tests, unit tests): start-up costs ~5 s per invocation.
+
+    The routing rules (config/routing.yaml, or LEADFLOW_ROUTING_RULES) are validated and written
+    to config.routing_* first, in every run, so a broken rules file fails early; only forward
+    runs route (var routing_enabled, C9): backfills and file-triggered runs do not."""
+    from leadflow.routing_rules import default_rules_path, load_routing_rules
+
+    routing_enabled = run_kind(as_of, settings, file_triggered=file_triggered) == "forward"
+    routing = load_routing_rules(settings.warehouse, default_rules_path())
     target_dir = settings.data_dir / "dbt" / "target"
-    variables = {"as_of": as_of.isoformat(), "business_timezone": settings.business_timezone}
+    variables = {
+        "as_of": as_of.isoformat(),
+        "business_timezone": settings.business_timezone,
+        "routing_enabled": routing_enabled,
+    }
     command = [
         dbt_executable(), "build",
         "--project-dir", str(settings.dbt_project_dir),
@@ -102,8 +116,26 @@ def transform(settings: Settings, as_of: date, run_id: str) -> dict[str, Any]:
         "failed": len(failures),
         "warned": len(warnings),
         "seconds": round(time.monotonic() - started, 1),
+        "routing": {
+            "enabled": routing_enabled,
+            "assignments": routing_assignments(settings.warehouse, as_of),
+            **routing,
+        },
         "marts": mart_row_counts(settings.warehouse),
     }
+
+
+def routing_assignments(warehouse: Path, as_of: date) -> dict[str, int]:
+    """Routing assignments stamped with this business date, per owner (ops: unassignable)."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "SELECT owner_name, count(*) FROM intermediate.int_lead_routing "
+            "WHERE business_date = ? GROUP BY owner_name ORDER BY owner_name",
+            [as_of],
+        ).fetchall()
+    return dict(rows)
 
 
 def _dbt_results(path: Path) -> list[dict[str, Any]]:

@@ -1,30 +1,56 @@
 -- Owner of every lead at as_of (C5). Grain: one row per lead.
--- The latest owner assignment before the cut-off comes from intake records' owner_name (sheet
--- 负责人, booth rep); the person on a follow-up or status record is who did it, not the owner.
+-- Assignments before the cut-off: the latest human one (int_lead_human_owner: sheet 负责人, booth
+-- rep; the person on a follow-up or status record is who did it, not the owner) and the latest
+-- routing (int_lead_routing, made in forward runs). Routing only assigns leads without a usable
+-- owner, so the later of the two wins: a human record dated after the routing is an explicit
+-- reassignment, a re-route of an inactive owner's lead replaces that owner; at equal times the
+-- human one wins (routing never overrides a human).
 -- No assignment, a name not in the directory, or an inactive owner -> the fallback owner (ops);
 -- a blank "active" cell counts as active.
--- Routing and reassignment records are a later issue.
-with assignments as (
+with routed as (
+    {{ routing_log_by_lead(ref('int_lead_routing')) }}
+),
+
+assignments as (
     select
-        lead_key,
-        owner_name,
-        event_at as assigned_at,
-        row_number() over (
-            partition by lead_key
-            order by event_at desc nulls last, loaded_at desc, load_id desc, source_row_number desc
-        ) as assignment_rank
-    from {{ ref('int_lead_intake_records') }}
-    where owner_name is not null
+        leads.lead_key,
+        human.owner_name as human_owner_name,
+        human.assigned_at as human_assigned_at,
+        routed.owner_name as routed_owner_name,
+        routed.assigned_at as routed_at,
+        routed.rule_name,
+        routed.unassigned_reason,
+        coalesce(
+            routed.current_lead_key is not null
+            and (human.assigned_at is null or routed.assigned_at > human.assigned_at),
+            false
+        ) as routing_wins
+    from {{ ref('int_lead_profile') }} as leads
+    left join {{ ref('int_lead_human_owner') }} as human on human.lead_key = leads.lead_key
+    left join routed on routed.current_lead_key = leads.lead_key and routed.routing_rank = 1
 ),
 
 latest_assignment as (
-    select lead_key, owner_name, assigned_at from assignments where assignment_rank = 1
+    select
+        lead_key,
+        case when routing_wins then routed_owner_name else human_owner_name end as owner_name,
+        case when routing_wins then routed_at else human_assigned_at end as assigned_at,
+        case
+            when routing_wins then 'routing'
+            when human_owner_name is not null then 'human'
+        end as owner_source,
+        case when routing_wins then rule_name end as routing_rule,
+        case when routing_wins then unassigned_reason end as routing_unassigned_reason
+    from assignments
 )
 
 select
-    leads.lead_key,
+    latest_assignment.lead_key,
     latest_assignment.owner_name as assigned_owner_name,
     latest_assignment.assigned_at,
+    latest_assignment.owner_source,
+    latest_assignment.routing_rule,
+    latest_assignment.routing_unassigned_reason,
     case
         when latest_assignment.owner_name is null then 'no_owner'
         when owners.owner_name is null then 'unknown_owner'
@@ -35,7 +61,6 @@ select
         when owners.owner_name is not null and coalesce(owners.active, true) then owners.owner_name
         else '{{ var("fallback_owner") }}'
     end as owner_name
-from {{ ref('int_lead_profile') }} as leads
-left join latest_assignment on latest_assignment.lead_key = leads.lead_key
+from latest_assignment
 left join {{ ref('stg_owners') }} as owners
     on owners.owner_match_key = lower(latest_assignment.owner_name)

@@ -67,18 +67,32 @@ items as (
 
     union all
 
-    -- C7: ungraded open leads; "new" when acquired since the previous run's cut-off (routing,
-    -- which will mark newly routed leads, is a later issue)
+    -- C7: ungraded open leads; "new" when acquired since the previous run's cut-off or routed
+    -- since then (issue 9: "new lead: grade within 24 h" with the deadline in business time); a
+    -- lead routing could not place tells ops why
     select
-        lead_key,
+        cadence.lead_key,
         'grade_lead',
-        'ungraded: grade within {{ var("grading_sla_hours") }} h of acquisition (R3)',
-        coalesce(acquired_at >= {{ dbt.dateadd('day', -1, cutoff_utc()) }}, false),
-        grade_due_on,
-        case when grade_due_on < {{ as_of_date() }}
-             then {{ days_between('grade_due_on', as_of_date()) }} else 0 end
+        case
+            when leads.routing_unassigned_reason is not null
+                then 'not routed (' || leads.routing_unassigned_reason || '): assign an owner; '
+            when leads.owner_source = 'routing'
+                 and leads.owner_assigned_at > {{ dbt.dateadd('day', -1, cutoff_utc()) }}
+                then 'new lead: '
+            else 'ungraded: '
+        end
+        || 'grade within {{ var("grading_sla_hours") }} h of acquisition (R3)'
+        || coalesce(', by ' || left(cast(((cadence.grade_due_at at time zone 'UTC')
+                    at time zone '{{ business_timezone() }}') as {{ dbt.type_string() }}), 16), ''),
+        coalesce(cadence.acquired_at >= {{ dbt.dateadd('day', -1, cutoff_utc()) }}, false)
+            or coalesce(leads.owner_source = 'routing'
+                        and leads.owner_assigned_at > {{ dbt.dateadd('day', -1, cutoff_utc()) }}, false),
+        cadence.grade_due_on,
+        case when cadence.grade_due_on < {{ as_of_date() }}
+             then {{ days_between('cadence.grade_due_on', as_of_date()) }} else 0 end
     from cadence
-    where is_open and grade is null
+    inner join leads on leads.lead_key = cadence.lead_key
+    where cadence.is_open and cadence.grade is null
 
     union all
 
