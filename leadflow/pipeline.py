@@ -105,6 +105,7 @@ def transform(
     _store_dbt_results(settings, run_id, results)
     failures = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
     warnings = [r for r in results if r["status"] == "warn"]
+    log.info("dbt build: %s", summarise_dbt_results(results))
     for r in failures + warnings:
         log.warning("dbt %s %s: %s", r["status"], r["unique_id"], r["message"])
     if completed.returncode != 0:
@@ -136,6 +137,21 @@ def routing_assignments(warehouse: Path, as_of: date) -> dict[str, int]:
             [as_of],
         ).fetchall()
     return dict(rows)
+
+
+def summarise_dbt_results(results: list[dict[str, Any]], slowest: int = 5) -> str:
+    """One log line: nodes by type and status, and the slowest models (where time goes)."""
+    from collections import Counter
+
+    counts = Counter((r["unique_id"].split(".")[0], r["status"]) for r in results)
+    by_kind = ", ".join(f"{n} {kind} {status}" for (kind, status), n in sorted(counts.items()))
+    models = sorted(
+        (r for r in results if r["unique_id"].startswith("model.")),
+        key=lambda r: r["seconds"],
+        reverse=True,
+    )[:slowest]
+    slow = ", ".join(f"{r['unique_id'].split('.')[-1]} {r['seconds']:.2f}s" for r in models)
+    return f"{by_kind}; slowest models: {slow or 'none'}"
 
 
 def _dbt_results(path: Path) -> list[dict[str, Any]]:
