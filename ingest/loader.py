@@ -401,34 +401,23 @@ def load_file(
         if result.status == "loaded":
             result.rows_in_file = parsed.row_count
             result.rows_quarantined = len(quarantined)
+            lineage = {
+                "load_id": load_id,
+                "file_name": path.name,
+                "file_sha": file_sha,
+                "loaded_at": loaded_at,
+                "business_tz": business_tz,
+            }
             for sheet, mapping in zip(parsed.sheets, mappings, strict=True):
                 batch = text_batch(sheet, channel, mapping)
                 if not batch.num_rows:
                     continue
-                added, already = land_batch(
-                    con,
-                    batch,
-                    channel,
-                    mapping,
-                    load_id=load_id,
-                    file_name=path.name,
-                    file_sha=file_sha,
-                    loaded_at=loaded_at,
-                    business_tz=business_tz,
-                )
+                added, already = land_batch(con, batch, channel, mapping, **lineage)
                 result.records_added += added
                 result.rows_already_loaded += already
                 for derivation in channel.derive:
                     result.derived_records += land_derived(
-                        con,
-                        batch,
-                        channel,
-                        derivation,
-                        load_id=load_id,
-                        file_name=path.name,
-                        file_sha=file_sha,
-                        loaded_at=loaded_at,
-                        business_tz=business_tz,
+                        con, batch, channel, derivation, **lineage
                     )
             _insert_quarantine(con, quarantined, result, file_sha, loaded_at)
         _insert_manifest(con, result, run_id, file_sha, loaded_at)
