@@ -184,3 +184,21 @@ STATUSES = ("potential", "intent", "won", "lost")
 GRADES = ("A", "B", "C")
 FOLLOW_UP_CHANNELS = ("phone", "email", "visit", "wechat", "demo", "sms", "other")
 CARE_TYPES = ("survey", "report", "greeting", "material")
+
+# The seed's 14-column sheet (R12), spelled as in the origin document: what referral sheets use.
+R12_TEMPLATE_HEADERS: tuple[str, ...] = (
+    "序号",
+    "线索来源",
+    "客户名称/行业",
+    "联系人(姓名/职位)",
+    "联系方式",
+    "初步需求描述",
+    "客户等级",
+    "背景信息(企业规模、决策链、痛点等)",
+    "跟进计划(频率/方式/目标)",
+    "跟进记录(时间/方式/反馈/下一步行动)",
+    "关系维护动作(如发送资料、节日祝福)",
+    "当前状态(潜在/意向/成交/流失)",
+    "负责人(姓名)",
+    "备注(如竞品信息、特殊需求)",
+)

@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from ingest.canonical import R12_TEMPLATE_HEADERS
 from ingest.loader import ingest_inbox
 from tests.e2e_support import REPO
 
@@ -252,22 +253,7 @@ def test_bad_values_are_loaded_with_their_original_text(box: Inbox) -> None:
 def make_referral_workbook(path: Path) -> None:
     from openpyxl import Workbook
 
-    headers = [
-        "序号",
-        "线索来源",
-        "客户名称/行业",
-        "联系人(姓名/职位)",
-        "联系方式",
-        "初步需求描述",
-        "客户等级",
-        "背景信息(企业规模、决策链、痛点等)",
-        "跟进计划(频率/方式/目标)",
-        "跟进记录(时间/方式/反馈/下一步行动)",
-        "关系维护动作(如发送资料、节日祝福)",
-        "当前状态(潜在/意向/成交/流失)",
-        "负责人(姓名)",
-        "备注(如竞品信息、特殊需求)",
-    ]
+    headers = list(R12_TEMPLATE_HEADERS)
     wb = Workbook()
     ws = wb.active
     ws.title = "线索"

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from ingest.canonical import R12_TEMPLATE_HEADERS
 from leadflow.demo.people import OWNERS, IdentityFactory
 from leadflow.demo.rand import DemoRandom, Weighted
 from leadflow.demo.story import (
@@ -39,22 +40,7 @@ BADGE_ZH_HEADER = ["扫码时间", "姓名", "职位", "公司", "行业", "手�
 BADGE_ZH_HEADER += ["备注", "等级"]
 BADGE_EN_HEADER = ["Scan Time", "Name", "Title", "Company", "Industry", "Mobile", "Email", "City"]
 BADGE_EN_HEADER += ["Booth Rep", "Notes"]
-REFERRAL_HEADER = [  # the R12 template, spelled as in the seed document
-    "序号",
-    "线索来源",
-    "客户名称/行业",
-    "联系人(姓名/职位)",
-    "联系方式",
-    "初步需求描述",
-    "客户等级",
-    "背景信息(企业规模、决策链、痛点等)",
-    "跟进计划(频率/方式/目标)",
-    "跟进记录(时间/方式/反馈/下一步行动)",
-    "关系维护动作(如发送资料、节日祝福)",
-    "当前状态(潜在/意向/成交/流失)",
-    "负责人(姓名)",
-    "备注(如竞品信息、特殊需求)",
-]
+REFERRAL_HEADER = list(R12_TEMPLATE_HEADERS)  # the seed sheet, spelled as in the document
 PARTY_HEADER = ["客户名称", "联系人", "联系电话", "邮箱"]
 FOLLOW_UP_HEADER = ["记录编号", "跟进时间", *PARTY_HEADER, "跟进方式", "客户是否回应", "客户反馈"]
 FOLLOW_UP_HEADER += ["客户异议", "下一步行动", "下次跟进日期", "跟进人", "记录时间", "客户等级"]
