@@ -432,30 +432,35 @@ def load_file(
 def _insert_quarantine(
     con, rows: list[QuarantinedRow], result: FileResult, file_sha: str, loaded_at: datetime
 ) -> None:
+    """One bulk insert (a file that fails to decode can quarantine most of its rows, and
+    `executemany` runs one statement per row); rows of a file already quarantined are skipped."""
     if not rows:
         return
-    con.executemany(
-        "INSERT INTO raw.quarantine SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 "
-        "FROM raw.quarantine q WHERE q.file_sha256 = ? AND q.row_number = ? "
-        "AND q.sheet IS NOT DISTINCT FROM ?)",
-        [
-            (
-                result.load_id,
-                result.channel,
-                result.file_name,
-                file_sha,
-                r.sheet,
-                r.row_number,
-                r.reason,
-                r.raw_text,
-                loaded_at,
-                file_sha,
-                r.row_number,
-                r.sheet,
-            )
-            for r in rows
-        ],
+    con.register(
+        "quarantined_rows",
+        pa.table(
+            {
+                "sheet": pa.array([r.sheet for r in rows], pa.string()),
+                "row_number": pa.array([r.row_number for r in rows], pa.int64()),
+                "reason": pa.array([r.reason for r in rows], pa.string()),
+                "raw_text": pa.array([r.raw_text for r in rows], pa.string()),
+            }
+        ),
     )
+    con.execute(
+        "INSERT INTO raw.quarantine SELECT $load_id, $channel, $file_name, $sha, r.sheet, "
+        "r.row_number, r.reason, r.raw_text, $loaded_at FROM quarantined_rows r "
+        "WHERE NOT EXISTS (SELECT 1 FROM raw.quarantine q WHERE q.file_sha256 = $sha "
+        "AND q.row_number = r.row_number AND q.sheet IS NOT DISTINCT FROM r.sheet)",
+        {
+            "load_id": result.load_id,
+            "channel": result.channel,
+            "file_name": result.file_name,
+            "sha": file_sha,
+            "loaded_at": loaded_at,
+        },
+    )
+    con.unregister("quarantined_rows")
 
 
 def _insert_manifest(

@@ -9,6 +9,7 @@ the fast path could not decide.
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
 
 from ingest.canonical import CARE_TYPES, FOLLOW_UP_CHANNELS, Entity
 from ingest.channels import Channel
@@ -250,15 +251,13 @@ def _settle_phones(con: duckdb.DuckDBPyConnection, table: str, region: str) -> N
             rows.append((text, text, False, None))
     if not rows:
         return
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE phone_answers (text VARCHAR, e164 VARCHAR, "
-        "valid BOOLEAN, kind VARCHAR)"
-    )
-    con.executemany("INSERT INTO phone_answers VALUES (?, ?, ?, ?)", rows)
+    answers = _answers(rows, text=pa.string(), e164=pa.string(), valid=pa.bool_(), kind=pa.string())
+    con.register("phone_answers", answers)
     con.execute(
         f"UPDATE {table} SET phone = a.e164, phone_valid = a.valid, phone_kind = a.kind "
         f"FROM phone_answers a WHERE {table}.phone = a.text AND {table}.phone_valid IS NULL"
     )
+    con.unregister("phone_answers")
 
 
 def _settle_emails(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -276,11 +275,22 @@ def _settle_emails(con: duckdb.DuckDBPyConnection, table: str) -> None:
             rows.append((text, False))
     if not rows:
         return
-    con.execute("CREATE OR REPLACE TEMP TABLE email_answers (text VARCHAR, valid BOOLEAN)")
-    con.executemany("INSERT INTO email_answers VALUES (?, ?)", rows)
+    con.register("email_answers", _answers(rows, text=pa.string(), valid=pa.bool_()))
     con.execute(
         f"UPDATE {table} SET email_valid = a.valid FROM email_answers a "
         f"WHERE {table}.email = a.text AND {table}.email_valid IS NULL"
+    )
+    con.unregister("email_answers")
+
+
+def _answers(rows: list[tuple], **columns: pa.DataType) -> pa.Table:
+    """The library's answers as one Arrow table: DuckDB's `executemany` runs one INSERT per
+    row (about 6k rows/s, 8.6 s for 50k leftover phones), a registered table is one scan."""
+    return pa.table(
+        {
+            name: pa.array([r[i] for r in rows], kind)
+            for i, (name, kind) in enumerate(columns.items())
+        }
     )
 
 
