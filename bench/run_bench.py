@@ -81,6 +81,7 @@ class StageResult:
     load_before: float
     load_after: float
     note: str = ""
+    cpu_check_s: float = 0.0  # `cpu_check()` before the run: this VM's speed drifts 2x
 
 
 class TreeRssSampler:
@@ -170,6 +171,19 @@ def measure(
         flush=True,
     )
     return value
+
+
+def cpu_check() -> float:
+    """Seconds for a fixed Python loop and a fixed DuckDB aggregate: the load average does not
+    show a slower host (figures here drifted 2x within an hour at load ~1), this does."""
+    import duckdb
+
+    started = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    duckdb.sql("SELECT sum(i * i % 7) FROM range(100000000) t(i)").fetchall()
+    return round(time.perf_counter() - started, 2)
 
 
 # --------------------------------------------------------------------------- demo data
@@ -359,6 +373,7 @@ class RunPlan:
     reference: bool = True
     profile: tuple[str, ...] = ()
     dbt_rev: str = ""  # build the dbt project as of this git revision, not the working tree
+    cpu_check_s: float = 0.0
     dbt_timings: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -469,6 +484,8 @@ def run_pipeline(plan: RunPlan, work: Path, stamp: str) -> list[StageResult]:
         lambda s: f"{s.get('emails_written', 0) + s.get('emails_sent', 0)} emails",
     )
     results.append(total_row(results, ingested))
+    for r in results:
+        r.cpu_check_s = plan.cpu_check_s
     return results
 
 
@@ -554,8 +571,13 @@ def child_main(args: argparse.Namespace) -> None:
             )
         )
     for plan in plans:
+        plan.cpu_check_s = cpu_check()
         dbt = f"dbt_project@{plan.dbt_rev}" if plan.dbt_rev else "dbt_project (working tree)"
-        print(f"== {plan.run}: {plan.leads:,} leads, as_of {plan.as_of}, {dbt}", flush=True)
+        print(
+            f"== {plan.run}: {plan.leads:,} leads, as_of {plan.as_of}, {dbt}, "
+            f"cpu check {plan.cpu_check_s} s",
+            flush=True,
+        )
         results = run_pipeline(plan, work, args.stamp)
         for r in results:
             print("RESULT " + json.dumps(asdict(r)), flush=True)
