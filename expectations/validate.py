@@ -38,6 +38,7 @@ from expectations.suites import (
     load_channel_configs,
 )
 from ingest.canonical import ENTITIES
+from leadflow import warehouse as warehouse_db
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def validate_loads(
     configs = load_channel_configs(Path(channels_dir))
     flagged_at = datetime.now(UTC).replace(tzinfo=None)  # audit column only (C9)
     docs_dir = Path(reports_dir) / "data_docs"
-    con = duckdb.connect(str(warehouse))
+    con = warehouse_db.connect(warehouse)
     try:
         ensure_flags_table(con)
         owners = owner_directory(con)

@@ -24,6 +24,7 @@ from ingest.channels import Channel, channel_for, header_key, load_channels
 from ingest.derived import Derivation, derive
 from ingest.normalize import field_exprs, parse_exprs, settle_leftovers
 from ingest.readers import FileRejected, QuarantinedRow, Sheet, read_file
+from leadflow import warehouse as warehouse_db
 
 log = logging.getLogger(__name__)
 
@@ -508,7 +509,7 @@ def ingest_inbox(
     channels = load_channels(channels_dir)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     results: list[FileResult] = []
-    with duckdb.connect(str(warehouse)) as con:
+    with warehouse_db.connect(warehouse) as con:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET preserve_insertion_order = false")  # row order is in row_number
         ensure_raw_schema(con)

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from leadflow import warehouse as warehouse_db
 from leadflow.config import Settings, is_forward_run
 
 log = logging.getLogger(__name__)
@@ -128,9 +129,7 @@ def transform(
 
 def routing_assignments(warehouse: Path, as_of: date) -> dict[str, int]:
     """Routing assignments stamped with this business date, per owner (ops: unassignable)."""
-    import duckdb
-
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with warehouse_db.connect(warehouse, read_only=True) as con:
         rows = con.execute(
             "SELECT owner_name, count(*) FROM intermediate.int_lead_routing "
             "WHERE business_date = ? GROUP BY owner_name ORDER BY owner_name",
@@ -173,9 +172,7 @@ def _dbt_results(path: Path) -> list[dict[str, Any]]:
 
 def _store_dbt_results(settings: Settings, run_id: str, results: list[dict[str, Any]]) -> None:
     """Per-node results of every build, so a failure names its model or test afterwards."""
-    import duckdb
-
-    with duckdb.connect(str(settings.warehouse)) as con:
+    with warehouse_db.connect(settings.warehouse) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS ops")
         con.execute(
             "CREATE TABLE IF NOT EXISTS ops.dbt_results (run_id VARCHAR, unique_id VARCHAR, "
@@ -200,9 +197,8 @@ def _store_dbt_results(settings: Settings, run_id: str, results: list[dict[str, 
 
 
 def mart_row_counts(warehouse: Path) -> dict[str, int]:
-    import duckdb
 
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with warehouse_db.connect(warehouse, read_only=True) as con:
         tables = con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' "
             "ORDER BY table_name"
@@ -261,9 +257,7 @@ def notify(
 
 def record_run(settings: Settings, run_id: str, as_of: date, summary: dict[str, Any]) -> None:
     """One row per run with every step's summary and duration (observability)."""
-    import duckdb
-
-    with duckdb.connect(str(settings.warehouse)) as con:
+    with warehouse_db.connect(settings.warehouse) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS ops")
         con.execute(
             "CREATE TABLE IF NOT EXISTS ops.run_summary (run_id VARCHAR, as_of DATE, "

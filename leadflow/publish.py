@@ -13,12 +13,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from leadflow import warehouse as warehouse_db
+
 SNAPSHOT_NAME = "leadflow_marts.duckdb"
 KEEP_PARQUET_VERSIONS = 3
 
 
 def publish_marts(warehouse: Path, publish_dir: Path, *, run_id: str) -> dict[str, Any]:
-    import duckdb
 
     publish_dir.mkdir(parents=True, exist_ok=True)
     snapshot = publish_dir / SNAPSHOT_NAME
@@ -27,7 +28,7 @@ def publish_marts(warehouse: Path, publish_dir: Path, *, run_id: str) -> dict[st
     version_dir = parquet_root / run_id
     version_dir.mkdir(parents=True, exist_ok=True)
     staging.unlink(missing_ok=True)
-    with duckdb.connect(str(staging)) as con:
+    with warehouse_db.connect(staging) as con:
         con.execute(f"ATTACH '{warehouse}' AS wh (READ_ONLY)")
         marts = [
             r[0]

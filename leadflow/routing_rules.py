@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leadflow import warehouse as warehouse_db
 from leadflow.config import REPO_ROOT
 
 RULES_ENV = "LEADFLOW_ROUTING_RULES"
@@ -256,7 +257,6 @@ def read_routing_rules(rules_path: Path) -> tuple[RoutingRules, str]:
 
 def load_routing_rules(warehouse: Path, rules_path: Path) -> dict[str, Any]:
     """Validate the rules file and (re)write the config.routing_* tables in one transaction."""
-    import duckdb
 
     parsed, sha256 = read_routing_rules(rules_path)
     rule_rows = [
@@ -275,7 +275,7 @@ def load_routing_rules(warehouse: Path, rules_path: Path) -> dict[str, Any]:
         for position, m in enumerate(members, start=1)
     ]
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse)) as con:
+    with warehouse_db.connect(warehouse) as con:
         con.execute("BEGIN TRANSACTION")
         con.execute("CREATE SCHEMA IF NOT EXISTS config")
         con.execute(
