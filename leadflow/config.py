@@ -16,11 +16,22 @@ from zoneinfo import ZoneInfo
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 INBOX_ASSET_NAME = "leadflow_inbox"  # the Airflow asset that says files wait in the inbox
+# 20 per section keeps six sections within what mail apps show uncut (Gmail clips ~100 KB).
+DEFAULT_MAIL_MAX_ITEMS_PER_SECTION = 20
 
 
 def _env_path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).expanduser().resolve() if value else default
+
+
+def _env_positive_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,8 @@ class Settings:
     channels_dir: Path
     dbt_project_dir: Path
     business_timezone: str = DEFAULT_TIMEZONE
+    # Items listed per section of an owner email; the rest are counted and left to BI.
+    mail_max_items_per_section: int = DEFAULT_MAIL_MAX_ITEMS_PER_SECTION
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -69,6 +82,9 @@ def load_settings(**overrides: Path | str | None) -> Settings:
         channels_dir=_env_path("LEADFLOW_CHANNELS_DIR", REPO_ROOT / "ingest" / "channels"),
         dbt_project_dir=_env_path("LEADFLOW_DBT_PROJECT_DIR", REPO_ROOT / "dbt_project"),
         business_timezone=os.environ.get("LEADFLOW_TIMEZONE", DEFAULT_TIMEZONE),
+        mail_max_items_per_section=_env_positive_int(
+            "LEADFLOW_MAIL_MAX_ITEMS_PER_SECTION", DEFAULT_MAIL_MAX_ITEMS_PER_SECTION
+        ),
     )
     return settings.with_paths(**overrides)
 

@@ -33,6 +33,12 @@ LABELS: dict[str, dict[str, str]] = {
         "new": "新",
         "none": "—",
         "days": "{n} 天",
+        "more": (
+            "以上仅列出按优先级排在最前的 {shown} 项（本类共 {total} 项），另有 {more} 项未列出。"
+            "完整清单见 BI 快照 leadflow_marts.duckdb 中的 marts.owner_queue"
+            "（或 parquet/current/owner_queue.parquet），"
+            "条件：owner_name = {owner}，item_type = {item_type}，as_of = {date}。"
+        ),
         "unknown_owners": "名录中没有的负责人姓名",
         "unknown_owners_intro": (
             "以下负责人姓名不在负责人名录中，相关线索已转给运营，请补充名录或更正数据："
@@ -62,6 +68,12 @@ LABELS: dict[str, dict[str, str]] = {
         "new": "new",
         "none": "-",
         "days": "{n} days",
+        "more": (
+            "Showing the first {shown} of {total} by priority, {more} more not listed here. "
+            "The full list is in marts.owner_queue of the BI snapshot leadflow_marts.duckdb "
+            "(or parquet/current/owner_queue.parquet) where owner_name = {owner}, "
+            "item_type = {item_type} and as_of = {date}."
+        ),
         "unknown_owners": "Owner names missing from the directory",
         "unknown_owners_intro": (
             "These owner names are not in the owner directory; their leads went to ops. "
@@ -110,7 +122,13 @@ class RenderedEmail:
 class Section:
     item_type: str
     title: str
-    items: tuple[QueueItem, ...]
+    items: tuple[QueueItem, ...]  # the listed ones: the first N in the mart's order
+    total: int  # the mart's count, shown in the heading
+
+    @property
+    def more(self) -> int:
+        """Items in the mart but not listed (the section was capped)."""
+        return self.total - len(self.items)
 
 
 def render_owner_email(queue: OwnerQueue, as_of: date, tz: ZoneInfo) -> RenderedEmail:
@@ -137,19 +155,20 @@ def _subject(queue: OwnerQueue, as_of: date) -> str:
         date=as_of.isoformat(),
         overdue=queue.count("overdue"),
         due_today=queue.count("due_today"),
-        total=len(queue.items),
+        total=queue.total,
     )
 
 
 def _sections(queue: OwnerQueue) -> list[Section]:
     titles = SECTION_TITLES[queue.language]
     # Known types in C8 order; an unexpected type still gets its own section, never dropped.
-    extra_types = sorted({i.item_type for i in queue.items} - set(ITEM_TYPES))
+    extra_types = sorted(set(queue.counts) - set(ITEM_TYPES))
     sections = []
     for item_type in (*ITEM_TYPES, *extra_types):
-        items = tuple(i for i in queue.items if i.item_type == item_type)
-        if items:
-            sections.append(Section(item_type, titles.get(item_type, item_type), items))
+        if queue.count(item_type):
+            items = tuple(i for i in queue.items if i.item_type == item_type)
+            title = titles.get(item_type, item_type)
+            sections.append(Section(item_type, title, items, queue.count(item_type)))
     return sections
 
 

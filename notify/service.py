@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from leadflow import warehouse as warehouse_db
 from leadflow.config import load_settings
 from notify import ledger
 from notify.deliver import (
@@ -44,8 +45,17 @@ def send_owner_emails(
     smtp: SmtpSettings | None,
     resend: bool = False,
     max_attempts: int = 3,
+    max_items_per_section: int | None = None,
 ) -> dict:
-    """Send (or write) one email per owner with items on `as_of`; see notify.ledger for reruns."""
+    """Send (or write) one email per owner with items on `as_of`; see notify.ledger for reruns.
+
+    Each section lists at most `max_items_per_section` items (default: the setting
+    `LEADFLOW_MAIL_MAX_ITEMS_PER_SECTION`) and counts all of them.
+    """
+    settings = load_settings()
+    cap = max_items_per_section
+    if cap is None:
+        cap = settings.mail_max_items_per_section
     warehouse, outbox = Path(warehouse), Path(outbox)
     if not warehouse.is_file():
         raise FileNotFoundError(f"warehouse {warehouse} does not exist: build the marts first")
@@ -57,16 +67,16 @@ def send_owner_emails(
         "owners": [],
         "outbox": str(outbox),
     }
-    with duckdb.connect(str(warehouse)) as con:
+    with warehouse_db.connect(warehouse) as con:
         ledger.ensure_ledger(con)
-        queues = read_owner_queues(con, as_of)
+        queues = read_owner_queues(con, as_of, max_items_per_section=cap)
         delivered = {
             name
             for name, entry in ledger.entries_for(con, as_of).items()
             if entry.status in ledger.DELIVERED
         }
         with _transport(smtp, max_attempts) as sender:
-            run = _Run(con, as_of, outbox, sender, load_settings().tz, resend, result)
+            run = _Run(con, as_of, outbox, sender, settings.tz, resend, result)
             for queue in queues:
                 result["owners"].append(queue.owner_name)
                 if queue.owner_name in delivered and not resend:
@@ -129,7 +139,7 @@ class _Run:
             return
         ledger.record(self.con, queue.owner_name, self.as_of, message_id=msg_id, status=status)
         self.result[counter] += 1
-        log.info("owner %s: %d items %s (%s)", queue.owner_name, len(queue.items), status, where)
+        log.info("owner %s: %d items %s (%s)", queue.owner_name, queue.total, status, where)
 
     def _build(self, queue: OwnerQueue, from_address: str, msg_id: str) -> EmailMessage:
         if not queue.email:
