@@ -371,21 +371,42 @@ def _logged_before_contact(entity: Entity, columns: dict[str, str], tz: ZoneInfo
     ]  # fmt: skip
 
 
+# The first copy of each row repeated within one file, from an aggregate joined to the batch
+# (see `batch_sql`): a window over the batch sorted every row with all its columns, ~60 % of
+# reading 3.4M follow-ups; the aggregate hashes three keys and joins back the few repeats.
+DUPLICATE_KEY = ("file_sha256", "source_record_id", "record_hash")
+FIRST_COPY = "__first_copy"
+
+
 def _duplicate_check(columns: dict[str, str]) -> Check:
     """Identical rows of one file: the first stays clean, every later copy names it."""
-    window = (
-        "OVER (PARTITION BY file_sha256, source_record_id, record_hash "
-        "ORDER BY coalesce(sheet, ''), row_number)"
-    )
-    first_sheet = f"first_value(CASE WHEN sheet IS NULL THEN '' ELSE sheet || ' ' END) {window}"
+    this_copy = "struct_pack(s := coalesce(sheet, ''), r := row_number)"
     columns["duplicate_of"] = (
-        f"CASE WHEN row_number() {window} > 1 "
-        f"THEN {first_sheet} || 'row ' || first_value(row_number) {window} END"
+        f"CASE WHEN {FIRST_COPY} IS NOT NULL AND {this_copy} <> {FIRST_COPY} "
+        f"THEN CASE WHEN {FIRST_COPY}.s = '' THEN '' ELSE {FIRST_COPY}.s || ' ' END "
+        f"|| 'row ' || {FIRST_COPY}.r END"
     )
     return _check(
         "duplicate_row", None, WARNING, "ExpectColumnValuesToBeNull", ("duplicate_of",),
         column="duplicate_of",
     )  # fmt: skip
+
+
+def batch_sql(suite: Suite, table: str, rows_filter: str) -> str:
+    """The SELECT of one batch: the suite's columns over the raw rows that pass `rows_filter`,
+    with the first copy of each repeated row joined on when the suite checks duplicates."""
+    select = ", ".join(f'{sql} AS "{name}"' for name, sql in suite.columns.items())
+    if "duplicate_of" not in suite.columns:
+        return f"SELECT {select} FROM {table} WHERE {rows_filter}"
+    key = ", ".join(DUPLICATE_KEY)
+    first_copies = (
+        f"SELECT {key}, min(struct_pack(s := coalesce(sheet, ''), r := row_number)) "
+        f"AS {FIRST_COPY} FROM {table} WHERE {rows_filter} GROUP BY {key} HAVING count(*) > 1"
+    )
+    return (
+        f"SELECT {select} FROM (SELECT * FROM {table} WHERE {rows_filter}) "
+        f"LEFT JOIN ({first_copies}) USING ({key})"
+    )
 
 
 def _owner_check(owner_names: frozenset[str]) -> Check:
