@@ -321,6 +321,8 @@ def flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _cell_text(value: Any) -> str | None:
+    if type(value) is str:  # most cells: skip the type tests below (8.5M calls at 1M leads)
+        return value if value.strip() else None
     if value is None:
         return None
     if isinstance(value, bool):
@@ -367,9 +369,11 @@ def read_json(path: Path) -> ParsedFile:
             quarantined.append(QuarantinedRow(number, "JSON value is not an object", raw_text))
             continue
         records.append((number, flatten(item)))
-    header: list[str] = []
+    seen: dict[str, None] = {}  # keys in first-seen order; a dict, as a list test is O(n)
     for _, rec in records:
-        header.extend(k for k in rec if k not in header)
+        for key in rec:
+            seen.setdefault(key)
+    header = list(seen)
     sheet = Sheet(header, [Row(n, [_cell_text(rec.get(h)) for h in header]) for n, rec in records])
     return ParsedFile([sheet], quarantined, "utf-8")
 
@@ -384,6 +388,12 @@ HEADER_SEARCH_ROWS = 20  # title rows above the header are common in hand-made w
 def read_xlsx(
     path: Path, sheets: str | tuple[str, ...] = "all", header_score: HeaderScore | None = None
 ) -> ParsedFile:
+    fast = _calamine_sheets(path, sheets)
+    if fast is not None:
+        parsed = [s for title, rows in fast if (s := _read_sheet(rows, title, header_score))]
+        if not parsed:
+            raise FileRejected("no sheet with a header row")
+        return ParsedFile(parsed, [], None)
     from openpyxl import load_workbook
 
     try:
@@ -404,6 +414,48 @@ def read_xlsx(
     if not parsed:
         raise FileRejected("no sheet with a header row")
     return ParsedFile(parsed, [], None)
+
+
+def _calamine_sheets(
+    path: Path, sheets: str | tuple[str, ...]
+) -> list[tuple[str, list[Sequence[Any]]]] | None:
+    """The worksheets' cell values through calamine (Rust), in openpyxl's value types, or None
+    when calamine is missing or cannot read the file: openpyxl then decides, rejections included.
+    About 13x faster than the expat path below on the 1M-lead demo's 393k-row referral sheet
+    (7 s against ~95 s), most of the XLSX ingest time."""
+    try:
+        from python_calamine import CalamineWorkbook, SheetTypeEnum
+    except ImportError:
+        return None
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        names = [m.name for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+        chosen = [n for n in names if sheets == "all" or n in sheets]
+        # skip_empty_area=False: rows from A1, so row numbers stay the sheet's own
+        return [
+            (n, _openpyxl_values(workbook.get_sheet_by_name(n).to_python(skip_empty_area=False)))
+            for n in chosen
+        ]
+    except Exception:  # noqa: BLE001 - any calamine failure falls back to openpyxl
+        return None
+
+
+def _openpyxl_values(rows: list[list[Any]]) -> list[Sequence[Any]]:
+    """calamine -> what openpyxl's data_only read gives: empty cells None, whole numbers int
+    (Excel writes 5, not 5.0), dates as datetimes at midnight (openpyxl cannot tell them apart,
+    and the normalised values and record hashes must not depend on which reader ran)."""
+
+    def value(cell: Any) -> Any:
+        kind = type(cell)
+        if kind is str:
+            return cell or None
+        if kind is float:
+            return int(cell) if cell.is_integer() and abs(cell) < 2**53 else cell
+        if kind is dt.date:
+            return dt.datetime(cell.year, cell.month, cell.day)
+        return cell
+
+    return [tuple(value(c) for c in row) for row in rows]
 
 
 SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
