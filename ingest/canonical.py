@@ -3,7 +3,8 @@
 Each entity lands in one raw table, ``raw.<table>``, whatever channel it came from, so a new
 channel needs a YAML file and no new code or dbt model. Every raw table starts with the lineage
 columns, then the entity's canonical fields (already normalised, C2), then two JSON columns: the
-original text of every mapped field and the unknown columns of the export.
+original text of every mapped field whose text differs from its stored value (the others were
+loaded as written) and the unknown columns of the export.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class Entity:
             if kind == "timestamp":
                 cols[f"{field}_is_date_only"] = "BOOLEAN"
             cols.update(DERIVED_COLUMNS.get(field, {}))
-        cols["original_values"] = "JSON"  # canonical field -> original text
+        cols["original_values"] = "JSON"  # field -> original text, where it differs
         cols["extra_columns"] = "JSON"  # unknown export columns, kept not dropped
         return cols
 

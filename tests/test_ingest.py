@@ -250,6 +250,33 @@ def test_bad_values_are_loaded_with_their_original_text(box: Inbox) -> None:
     assert rows[1][2:4] == ("+862162345678", True) and rows[1][7] == "fixed_line"
 
 
+def test_every_fields_original_text_is_recoverable(box: Inbox) -> None:
+    """C1: original text beside the normalised value. `original_values` holds a field only
+    when its text differs from the stored value's text, so original = stored text otherwise."""
+    rows = [
+        "2026/11/02 10:00,张伟,采购总监,华锐精密制造有限公司,制造业,"
+        "138 1234 5678,ZW@Huarui.cn,苏州,李娜,",
+        "2026-11-02 11:30, 王芳 ,IT经理,星辰物流,物流,13987654321,wf@xc.cn,上海,李娜,备注",
+        "not a date,刘洋,,蓝海科技,软件,021-62345678,bad@@mail,深圳,,",
+    ]
+    box.drop("badge_scans_orig.csv", badge_csv(rows))
+    box.load()
+    fields = ["event_at", "person_name", "title", "company", "industry", "phone", "email",
+              "owner_name"]  # fmt: skip
+    cells = [[c.strip() or None for c in row.split(",")] for row in rows]
+    columns = {"event_at": 0, "person_name": 1, "title": 2, "company": 3, "industry": 4,
+               "phone": 5, "email": 6, "owner_name": 8}  # fmt: skip
+    recovered = ", ".join(
+        f"coalesce(original_values->>'{f}', CAST({f} AS VARCHAR))" for f in fields
+    )
+    got = box.sql(f"SELECT {recovered} FROM raw.intake_records ORDER BY row_number")
+    assert got == [tuple(row[columns[f]] for f in fields) for row in cells]
+    stored = box.sql("SELECT original_values FROM raw.intake_records ORDER BY row_number")
+    # Text loaded as written is not repeated; reformatted, repaired or unparseable text is kept.
+    assert set(json.loads(stored[1][0])) == {"event_at", "phone"}
+    assert json.loads(stored[2][0])["event_at"] == "not a date"
+
+
 def make_referral_workbook(path: Path) -> None:
     from openpyxl import Workbook
 
