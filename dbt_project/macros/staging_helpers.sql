@@ -1,16 +1,41 @@
-{# C1: the latest version of a source_record_id wins (highest loaded_at, then load_id, then row). #}
+{# C1: the latest version of a source_record_id wins (highest loaded_at, then load_id, then row).
+   Most ids have one version: only repeated (or NULL) ids go through the ranking, so the wide raw
+   rows are not sorted as a whole (issue 8: that sort was most of a staging model's time). #}
 {% macro latest_versions(relation) -%}
     select *
     from (
-        select
-            src.*,
-            row_number() over (
-                partition by src.source_record_id
-                order by src.loaded_at desc, src.load_id desc, src.row_number desc
-            ) as version_rank
+        with repeated as (
+            select source_record_id
+            from {{ relation }}
+            group by source_record_id
+            having count(*) > 1
+        )
+
+        select src.*, 1 as version_rank
         from {{ relation }} as src
-    ) as versions
-    where version_rank = 1
+        where src.source_record_id is not null
+          and not exists (
+              select 1 from repeated where repeated.source_record_id = src.source_record_id
+          )
+
+        union all
+
+        select *
+        from (
+            select
+                src.*,
+                row_number() over (
+                    partition by src.source_record_id
+                    order by src.loaded_at desc, src.load_id desc, src.row_number desc
+                ) as version_rank
+            from {{ relation }} as src
+            where src.source_record_id is null
+               or exists (
+                   select 1 from repeated where repeated.source_record_id = src.source_record_id
+               )
+        ) as versions
+        where version_rank = 1
+    ) as latest_versions
 {%- endmacro %}
 
 {# Enumerated values outside the accepted set (seed accepted_values) become NULL; the raw table

@@ -23,6 +23,15 @@ intake_leads as (
         on key_map.source_record_id = intake.source_record_id
 ),
 
+-- Each key value names its leads once (issue 8): activity keys join distinct key -> lead pairs,
+-- not every intake record that carries the key.
+intake_key_leads as (
+    select distinct intake_keys.key_type, intake_keys.key_value, intake_leads.lead_key
+    from {{ ref('int_identity_keys') }} as intake_keys
+    inner join intake_leads on intake_leads.source_record_id = intake_keys.source_record_id
+    where intake_keys.entity = 'intake'
+),
+
 candidates as (
     select activities.entity, activities.source_record_id, 1 as tier, intake_leads.lead_key
     from activities
@@ -36,36 +45,74 @@ candidates as (
         activity_keys.entity,
         activity_keys.source_record_id,
         case when activity_keys.key_type = 'company_person' then 3 else 2 end as tier,
-        intake_leads.lead_key
+        intake_key_leads.lead_key
     from {{ ref('int_identity_keys') }} as activity_keys
-    inner join {{ ref('int_identity_keys') }} as intake_keys
-        on intake_keys.entity = 'intake'
-       and intake_keys.key_type = activity_keys.key_type
-       and intake_keys.key_value = activity_keys.key_value
-    inner join intake_leads on intake_leads.source_record_id = intake_keys.source_record_id
+    inner join intake_key_leads
+        on intake_key_leads.key_type = activity_keys.key_type
+       and intake_key_leads.key_value = activity_keys.key_value
     where activity_keys.entity <> 'intake' and not activity_keys.is_blocked
 ),
 
-deciding_tier as (
-    select entity, source_record_id, min(tier) as tier
+-- One row per activity, tier and lead, so the counts and lists below need no DISTINCT.
+candidate_leads as (
+    select entity, source_record_id, tier, lead_key
     from candidates
+    group by entity, source_record_id, tier, lead_key
+),
+
+-- One pass per activity: the deciding (lowest) tier, and per tier how many leads and the least.
+per_activity as (
+    select
+        entity,
+        source_record_id,
+        min(tier) as tier,
+        {% for tier in [1, 2, 3] %}
+        count(case when tier = {{ tier }} then lead_key end) as tier_{{ tier }}_leads,
+        min(case when tier = {{ tier }} then lead_key end) as tier_{{ tier }}_lead{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from candidate_leads
     group by entity, source_record_id
+),
+
+decided_counts as (
+    select
+        entity,
+        source_record_id,
+        tier,
+        case tier when 1 then tier_1_leads when 2 then tier_2_leads when 3 then tier_3_leads end
+            as candidate_leads,
+        case tier when 1 then tier_1_lead when 2 then tier_2_lead when 3 then tier_3_lead end
+            as any_lead_key
+    from per_activity
+),
+
+-- The ordered list is built only where there is more than one lead (a list of one is that lead):
+-- an ordered aggregate per activity was most of this model's time (issue 8).
+candidate_lists as (
+    select
+        candidate_leads.entity,
+        candidate_leads.source_record_id,
+        {{ dbt.listagg('candidate_leads.lead_key', "', '", 'order by candidate_leads.lead_key') }} as candidate_lead_keys
+    from candidate_leads
+    inner join decided_counts
+        on decided_counts.entity = candidate_leads.entity
+       and decided_counts.source_record_id = candidate_leads.source_record_id
+       and decided_counts.tier = candidate_leads.tier
+    where decided_counts.candidate_leads > 1
+    group by candidate_leads.entity, candidate_leads.source_record_id
 ),
 
 decided as (
     select
-        candidates.entity,
-        candidates.source_record_id,
-        candidates.tier,
-        count(distinct candidates.lead_key) as candidate_leads,
-        min(candidates.lead_key) as any_lead_key,
-        {{ dbt.listagg('distinct candidates.lead_key', "', '", 'order by candidates.lead_key') }} as candidate_lead_keys
-    from candidates
-    inner join deciding_tier
-        on deciding_tier.entity = candidates.entity
-       and deciding_tier.source_record_id = candidates.source_record_id
-       and deciding_tier.tier = candidates.tier
-    group by candidates.entity, candidates.source_record_id, candidates.tier
+        decided_counts.*,
+        case
+            when decided_counts.candidate_leads = 1 then decided_counts.any_lead_key
+            else candidate_lists.candidate_lead_keys
+        end as candidate_lead_keys
+    from decided_counts
+    left join candidate_lists
+        on candidate_lists.entity = decided_counts.entity
+       and candidate_lists.source_record_id = decided_counts.source_record_id
 )
 
 select

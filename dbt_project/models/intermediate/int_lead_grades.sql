@@ -5,39 +5,45 @@
 --   first_graded_at: earliest grade time (manual grade, or the first record with facts for a
 --   rule grade); NULL when unknown -> the grading SLA is "unknown" (R3)
 {% set facts = ['budget_confirmed', 'budget_amount', 'decision_within_days', 'decision_chain_known', 'need_clarity'] %}
+-- One recency order per lead (issue 8: one sort, not one per fact); the manual grade and each
+-- fact then take the first record in that order that carries one.
 with events as (
     select
         events.*,
         row_number() over (
             partition by lead_key
-            order by case when has_manual_grade then 0 else 1 end,
-                     grade_at desc nulls last, loaded_at desc, load_id desc, source_row_number desc
-        ) as manual_rank,
-        {% for fact in facts %}
-        row_number() over (
-            partition by lead_key
-            order by case when {{ fact }} is not null then 0 else 1 end,
-                     grade_at desc nulls last, loaded_at desc, load_id desc, source_row_number desc
-        ) as {{ fact }}_rank{% if not loop.last %},{% endif %}
-        {% endfor %}
+            order by grade_at desc nulls last, loaded_at desc, load_id desc, source_row_number desc
+        ) as recency_rank
     from {{ ref('int_lead_grade_events') }} as events
+),
+
+picks as (
+    select
+        lead_key,
+        min(case when has_manual_grade then recency_rank end) as manual_pick,
+        {% for fact in facts %}
+        min(case when {{ fact }} is not null then recency_rank end) as {{ fact }}_pick{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from events
+    group by lead_key
 ),
 
 per_lead as (
     select
-        lead_key,
-        max(case when manual_rank = 1 and has_manual_grade then grade end) as manual_grade,
-        max(case when manual_rank = 1 and has_manual_grade then grade_at end) as manual_grade_at,
-        min(case when has_manual_grade then grade_at end) as first_manual_grade_at,
-        max(case when has_grade_facts then 1 else 0 end) = 1 as has_facts,
-        min(case when has_grade_facts then grade_at end) as first_facts_at,
-        max(case when has_grade_facts then grade_at end) as latest_facts_at,
+        events.lead_key,
+        max(case when events.recency_rank = picks.manual_pick then events.grade end) as manual_grade,
+        max(case when events.recency_rank = picks.manual_pick then events.grade_at end) as manual_grade_at,
+        min(case when events.has_manual_grade then events.grade_at end) as first_manual_grade_at,
+        max(case when events.has_grade_facts then 1 else 0 end) = 1 as has_facts,
+        min(case when events.has_grade_facts then events.grade_at end) as first_facts_at,
+        max(case when events.has_grade_facts then events.grade_at end) as latest_facts_at,
         {% for fact in facts %}
         {%- set agg = 'bool_or' if fact in ('budget_confirmed', 'decision_chain_known') else 'max' %}
-        {{ agg }}(case when {{ fact }}_rank = 1 then {{ fact }} end) as {{ fact }}{% if not loop.last %},{% endif %}
+        {{ agg }}(case when events.recency_rank = picks.{{ fact }}_pick then events.{{ fact }} end) as {{ fact }}{% if not loop.last %},{% endif %}
         {% endfor %}
     from events
-    group by lead_key
+    inner join picks on picks.lead_key = events.lead_key
+    group by events.lead_key
 ),
 
 rule_matches as (

@@ -18,33 +18,43 @@
     ('phone_kind', 'phone_valid'),
     ('email', 'email_valid'),
 ] %}
+-- One recency order per lead (issue 8: one sort, not one per field); each field then takes the
+-- first record in that order with a valid value.
 with records as (
     select
         records.*,
-        {% for field, is_valid in descriptive %}
         row_number() over (
             partition by lead_key
-            order by case when {{ is_valid }} then 0 else 1 end,
-                     event_at desc nulls last, loaded_at desc, load_id desc, source_row_number desc
-        ) as {{ field }}_rank{% if not loop.last %},{% endif %}
-        {% endfor %}
+            order by event_at desc nulls last, loaded_at desc, load_id desc, source_row_number desc
+        ) as recency_rank
     from {{ ref('int_lead_intake_records') }} as records
+),
+
+picks as (
+    select
+        lead_key,
+        {% for field, is_valid in descriptive %}
+        min(case when {{ is_valid }} then recency_rank end) as {{ field }}_pick{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from records
+    group by lead_key
 )
 
 select
-    lead_key,
-    min(case when acquisition_rank = 1 then event_at end) as acquired_at,
-    min(case when acquisition_rank = 1 then event_on end) as acquired_on,
+    records.lead_key,
+    min(case when records.acquisition_rank = 1 then records.event_at end) as acquired_at,
+    min(case when records.acquisition_rank = 1 then records.event_on end) as acquired_on,
     coalesce(
-        min(case when acquisition_rank = 1 and event_at is not null then source_label end),
-        min(case when load_rank = 1 then source_label end)
+        min(case when records.acquisition_rank = 1 and records.event_at is not null then records.source_label end),
+        min(case when records.load_rank = 1 then records.source_label end)
     ) as source_label,
-    min(case when acquisition_rank = 1 then channel end) as first_channel,
+    min(case when records.acquisition_rank = 1 then records.channel end) as first_channel,
     {% for field, is_valid in descriptive %}
-    min(case when {{ field }}_rank = 1 and {{ is_valid }} then {{ field }} end) as {{ field }},
+    min(case when records.recency_rank = picks.{{ field }}_pick then records.{{ field }} end) as {{ field }},
     {% endfor %}
     count(*) as intake_record_count,
-    count(distinct channel) as channel_count,
-    {{ dbt.listagg('distinct channel', "', '", 'order by channel') }} as channels
+    count(distinct records.channel) as channel_count,
+    {{ dbt.listagg('distinct records.channel', "', '", 'order by records.channel') }} as channels
 from records
-group by lead_key
+inner join picks on picks.lead_key = records.lead_key
+group by records.lead_key
