@@ -52,7 +52,7 @@ RESULT_FORMAT: dict[str, Any] = {
     "exclude_unexpected_values": True,  # values come from the batch; GX returns index lists
     "return_unexpected_index_query": False,
 }
-PART_ROWS = 1_000_000  # rows per GX batch: bounds the frames in memory (~1 GB a part)
+PART_ROWS = 500_000  # rows per GX batch: bounds the frames and GX copies of them in memory
 DOCS_SAMPLE = 20  # failing rows named per expectation in the stored (Data Docs) result
 # datetime64[ns] covers 1677-09-22 .. 2262-04-11; beyond it GX's (slower) per-value path is kept.
 NS_RANGE = (pd.Timestamp.min, pd.Timestamp.max)

@@ -390,7 +390,12 @@ def read_xlsx(
 ) -> ParsedFile:
     fast = _calamine_sheets(path, sheets)
     if fast is not None:
-        parsed = [s for title, rows in fast if (s := _read_sheet(rows, title, header_score))]
+        parsed = []
+        while fast:  # each sheet's cells are released once its records are taken
+            title, rows = fast.pop(0)
+            if sheet := _read_sheet(rows, title, header_score):
+                parsed.append(sheet)
+            del rows
         if not parsed:
             raise FileRejected("no sheet with a header row")
         return ParsedFile(parsed, [], None)
@@ -455,7 +460,9 @@ def _openpyxl_values(rows: list[list[Any]]) -> list[Sequence[Any]]:
             return dt.datetime(cell.year, cell.month, cell.day)
         return cell
 
-    return [tuple(value(c) for c in row) for row in rows]
+    for i, row in enumerate(rows):  # in place: a second copy of a big sheet is ~1 GB at 1M leads
+        rows[i] = tuple(value(c) for c in row)
+    return rows
 
 
 SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
