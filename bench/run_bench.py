@@ -299,10 +299,12 @@ def run_reference(warehouse: Path, as_of: date, tz: str) -> dict[str, int]:
 
 
 def reference_main(warehouse: str, as_of: str, tz: str) -> None:
-    import duckdb
+    from leadflow.warehouse import connect
 
     script = REFERENCE_SQL.read_text(encoding="utf-8")
-    with duckdb.connect(warehouse) as con:
+    # The settings dbt runs with (dbt_project/profiles.yml): the same memory cap, no row order.
+    with connect(warehouse) as con:
+        con.execute("SET preserve_insertion_order = false")
         con.execute(f"SET VARIABLE as_of = DATE '{date.fromisoformat(as_of).isoformat()}'")
         quoted = tz.replace("'", "''")
         con.execute(f"SET VARIABLE business_timezone = '{quoted}'")
