@@ -68,26 +68,32 @@ DERIVATIONS = {
 
 def derive(batch: pa.Table, derivation: Derivation, entity_fields: list[str]) -> pa.Table:
     """A text batch (same layout as `loader.text_batch`) of the derived records: one row per
-    dated entry, with the person's fields of the sheet row and the row's lineage."""
-    rows: list[dict[str, str | int | None]] = []
-    source = batch[f"f_{derivation.source_field}"].to_pylist()
-    columns = {
-        name: batch[f"f_{name}"].to_pylist() for name in PARTY if f"f_{name}" in batch.column_names
-    }
-    numbers, sheets = batch["row_number"].to_pylist(), batch["sheet"].to_pylist()
-    owners = batch["f_owner_name"].to_pylist() if "f_owner_name" in batch.column_names else None
-    for i, text in enumerate(source):
+    dated entry, with the person's fields of the sheet row and the row's lineage.
+
+    Only the parsed entries are Python objects; the sheet row's fields are taken from the batch
+    by Arrow (a dict per derived row held ~1.7 GB for 1M follow-ups of a 393k-row sheet)."""
+    source_rows: list[int] = []
+    parsed: dict[str, list[str | None]] = {}
+    for i, text in enumerate(batch[f"f_{derivation.source_field}"].to_pylist()):
         for date, body in entries(text):
-            row: dict[str, str | int | None] = {"row_number": numbers[i], "sheet": sheets[i]}
-            row.update({name: values[i] for name, values in columns.items()})
-            row["owner_name"] = owners[i] if owners else None  # the sheet's 负责人 did it
-            row.update(derivation.fields(date, body))
-            rows.append(row)
+            source_rows.append(i)
+            for name, value in derivation.fields(date, body).items():
+                parsed.setdefault(name, []).append(value)
+    rows = pa.array(source_rows, pa.int64())
+    # The entry's own fields win, then the sheet's 负责人 (who did it), then the person's fields.
+    inherited = {name for name in PARTY if f"f_{name}" in batch.column_names}
+    if "f_owner_name" in batch.column_names:
+        inherited.add("owner_name")
     table = {
-        "row_number": pa.array([r["row_number"] for r in rows], pa.int64()),
-        "sheet": pa.array([r["sheet"] for r in rows], pa.string()),
+        "row_number": batch["row_number"].take(rows),
+        "sheet": batch["sheet"].take(rows),
         "export_id": pa.nulls(len(rows), pa.string()),
     }
     for name in entity_fields:
-        table[f"f_{name}"] = pa.array([r.get(name) for r in rows], pa.string())
+        if name in parsed:
+            table[f"f_{name}"] = pa.array(parsed[name], pa.string())
+        elif name in inherited:
+            table[f"f_{name}"] = batch[f"f_{name}"].take(rows)
+        else:
+            table[f"f_{name}"] = pa.nulls(len(rows), pa.string())
     return pa.table(table)
