@@ -74,7 +74,7 @@ def validate_loads(
     configs = load_channel_configs(Path(channels_dir))
     flagged_at = datetime.now(UTC).replace(tzinfo=None)  # audit column only (C9)
     docs_dir = Path(reports_dir) / "data_docs"
-    con = warehouse_db.connect(warehouse)
+    con = warehouse_db.connect(warehouse, streaming=True)
     try:
         ensure_flags_table(con)
         owners = owner_directory(con)

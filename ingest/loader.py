@@ -524,7 +524,7 @@ def ingest_inbox(
     channels = load_channels(channels_dir)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     results: list[FileResult] = []
-    with warehouse_db.connect(warehouse) as con:
+    with warehouse_db.connect(warehouse, streaming=True) as con:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET preserve_insertion_order = false")  # row order is in row_number
         ensure_raw_schema(con)

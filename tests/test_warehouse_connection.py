@@ -36,3 +36,12 @@ def test_an_invalid_limit_names_the_variable(tmp_path: Path, monkeypatch) -> Non
     monkeypatch.setenv("LEADFLOW_DUCKDB_MEMORY_LIMIT", "lots")
     with pytest.raises(ValueError, match="LEADFLOW_DUCKDB_MEMORY_LIMIT='lots'"):
         warehouse.connect(tmp_path / "w.duckdb")
+
+
+def test_streaming_steps_take_their_own_smaller_limit(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("LEADFLOW_DUCKDB_STREAMING_MEMORY_LIMIT", raising=False)
+    with warehouse.connect(tmp_path / "a.duckdb", streaming=True) as con:
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"
+    monkeypatch.setenv("LEADFLOW_DUCKDB_STREAMING_MEMORY_LIMIT", "512MB")
+    with warehouse.connect(tmp_path / "b.duckdb", streaming=True) as con:
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "488.2 MiB"
