@@ -42,6 +42,7 @@ from expectations.suites import (
 )
 from ingest.canonical import ENTITIES
 from leadflow import warehouse as warehouse_db
+from leadflow.memory import release_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def validate_loads(
                 flags = _validate_batch(context, suites[config.name], frame, run_id, part)
                 parts.append(flags)
                 del frame  # one part in memory at a time
+                release_freed_memory()
         parts.append(stale_channel_flags(con, configs, as_of=as_of, tz=tz))
         flags = pd.concat(parts, ignore_index=True)
         write_flags(

@@ -25,6 +25,7 @@ from ingest.derived import Derivation, derive
 from ingest.normalize import field_exprs, parse_exprs, settle_leftovers
 from ingest.readers import FileRejected, QuarantinedRow, Sheet, read_file
 from leadflow import warehouse as warehouse_db
+from leadflow.memory import release_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -551,6 +552,7 @@ def ingest_inbox(
                     reports_dir=reports_dir,
                 )
             results.append(result)
+            release_freed_memory()
             log.info(
                 "%s: %s via %s, %d rows, %d added, %d already loaded, %d quarantined%s",
                 result.file_name,
