@@ -388,17 +388,25 @@ HEADER_SEARCH_ROWS = 20  # title rows above the header are common in hand-made w
 def read_xlsx(
     path: Path, sheets: str | tuple[str, ...] = "all", header_score: HeaderScore | None = None
 ) -> ParsedFile:
-    fast = _calamine_sheets(path, sheets)
-    if fast is not None:
-        parsed = []
-        while fast:  # each sheet's cells are released once its records are taken
-            title, rows = fast.pop(0)
-            if sheet := _read_sheet(rows, title, header_score):
-                parsed.append(sheet)
-            del rows
-        if not parsed:
-            raise FileRejected("no sheet with a header row")
-        return ParsedFile(parsed, [], None)
+    tables = _calamine_sheets(path, sheets)
+    if tables is None:
+        tables = _openpyxl_sheets(path, sheets)
+    parsed: list[Sheet] = []
+    while tables:  # each sheet's cells are released once its records are taken
+        title, rows = tables.pop(0)
+        if sheet := _read_sheet(rows, title, header_score):
+            parsed.append(sheet)
+        del rows
+    if not parsed:
+        raise FileRejected("no sheet with a header row")
+    return ParsedFile(parsed, [], None)
+
+
+def _openpyxl_sheets(
+    path: Path, sheets: str | tuple[str, ...]
+) -> list[tuple[str, list[Sequence[Any]]]]:
+    """The worksheets' cell values through openpyxl: the reader of last resort, which decides
+    whether a file calamine could not read is a workbook at all."""
     from openpyxl import load_workbook
 
     try:
@@ -406,19 +414,14 @@ def read_xlsx(
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken or foreign file
         raise FileRejected(f"not a readable XLSX workbook: {type(exc).__name__}: {exc}") from exc
-    parsed: list[Sheet] = []
     try:
-        for ws in workbook.worksheets:
-            if sheets != "all" and ws.title not in sheets:
-                continue
-            sheet = _read_sheet(sheet_values(ws), ws.title, header_score)
-            if sheet is not None:
-                parsed.append(sheet)
+        return [
+            (ws.title, list(ws.iter_rows(values_only=True)))
+            for ws in workbook.worksheets
+            if sheets == "all" or ws.title in sheets
+        ]
     finally:
         workbook.close()
-    if not parsed:
-        raise FileRejected("no sheet with a header row")
-    return ParsedFile(parsed, [], None)
 
 
 def _calamine_sheets(
@@ -426,8 +429,8 @@ def _calamine_sheets(
 ) -> list[tuple[str, list[Sequence[Any]]]] | None:
     """The worksheets' cell values through calamine (Rust), in openpyxl's value types, or None
     when calamine is missing or cannot read the file: openpyxl then decides, rejections included.
-    About 13x faster than the expat path below on the 1M-lead demo's 393k-row referral sheet
-    (7 s against ~95 s), most of the XLSX ingest time."""
+    About 13x faster than openpyxl (with a hand-written expat parser) on the 1M-lead demo's
+    393k-row referral sheet (7 s against ~95 s), most of the XLSX ingest time."""
     try:
         from python_calamine import CalamineWorkbook, SheetTypeEnum
     except ImportError:
@@ -463,195 +466,6 @@ def _openpyxl_values(rows: list[list[Any]]) -> list[Sequence[Any]]:
     for i, row in enumerate(rows):  # in place: a second copy of a big sheet is ~1 GB at 1M leads
         rows[i] = tuple(value(c) for c in row)
     return rows
-
-
-SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_ROW, _CELL, _VALUE = f"{SHEET_NS} row", f"{SHEET_NS} c", f"{SHEET_NS} v"
-_INLINE, _TEXT, _RUN, _PHONETIC = (f"{SHEET_NS} {t}" for t in ("is", "t", "r", "rPh"))
-
-
-def sheet_values(ws: Any) -> list[Sequence[Any]]:
-    """The sheet's cell values row by row, exactly as openpyxl's read-only
-    `ws.iter_rows(values_only=True)` gives them, but from one streaming expat pass over the
-    sheet XML: openpyxl builds objects per cell (an inline string goes through its descriptor
-    machinery), about 3.5x slower on a 400k-row referral sheet. Anything the fast path does not
-    know (another openpyxl version, a parse error) falls back to openpyxl itself."""
-    try:
-        return list(_fast_sheet_values(ws))
-    except Exception:  # noqa: BLE001 - the reference implementation decides, errors included
-        return list(ws.iter_rows(values_only=True))
-
-
-def _fast_sheet_values(ws: Any) -> Iterator[Sequence[Any]]:
-    """`ReadOnlyWorksheet._cells_by_row(1, 1, max_column, max_row, values_only=True)` over
-    `_SheetXml` rows: missing rows are empty rows, each row padded to the dimension's width."""
-    cells = _SheetXml(ws)
-    max_col, max_row = ws.max_column, ws.max_row
-    empty_row: Sequence[Any] = (None,) * max_col if max_col is not None else []
-    counter, idx = 1, 1
-    for idx, row in cells.rows():
-        if max_row is not None and idx > max_row:
-            break
-        for _ in range(counter, idx):  # rows missing from the XML
-            counter += 1
-            yield empty_row
-        if counter <= idx:
-            counter += 1
-            yield _padded(row, max_col)
-    if max_row is not None and max_row < idx:
-        for _ in range(counter, max_row + 1):
-            yield empty_row
-
-
-def _padded(row: list[tuple[int, Any]], max_col: int | None) -> tuple[Any, ...]:
-    """`ReadOnlyWorksheet._get_row(values_only=True)`: values by column, up to max_col."""
-    if not row and not max_col:
-        return ()
-    width = max_col or row[-1][0]
-    values: list[Any] = [None] * width
-    for column, value in row:
-        if 1 <= column <= width:
-            values[column - 1] = value
-    return tuple(values)
-
-
-class _SheetXml:
-    """openpyxl's `WorkSheetParser.parse_cell` with data_only=True, on expat events: cached
-    values of formulas, shared and inline strings (runs joined, phonetic runs left out),
-    booleans, ISO dates, and numbers that are dates by their style. Handlers are closures over
-    local state: this loop runs once per XML element of the sheet."""
-
-    def __init__(self, ws: Any) -> None:
-        from openpyxl.utils.cell import column_index_from_string
-        from openpyxl.utils.datetime import from_excel, from_ISO8601
-
-        workbook = ws.parent
-        self._ws = ws
-        self._shared = ws._shared_strings
-        self._date_styles = workbook._date_formats
-        self._timedelta_styles = workbook._timedelta_formats
-        self._epoch = workbook.epoch
-        self._column_of = column_index_from_string
-        self._from_excel, self._from_iso = from_excel, from_ISO8601
-        self._columns: dict[str, int] = {}
-
-    def rows(self) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
-        import xml.parsers.expat
-
-        done: list[tuple[int, list[tuple[int, Any]]]] = []
-        row: list[tuple[int, Any]] = []
-        # the cell being read: [row number, column, type, style, has <is>], its texts, and the
-        # path of elements open inside it
-        cell: list[Any] = [0, 0, "n", 0, False]
-        value: list[str] = []
-        plain: list[str] = []
-        runs: list[str] = []
-        target: list[list[str] | None] = [None]
-        path: list[str] = []
-
-        def start(name: str, attrs: dict[str, str]) -> None:
-            nonlocal row
-            if name == _CELL:
-                ref = attrs.get("r")
-                cell[1] = self._column(ref) if ref else cell[1] + 1
-                cell[2] = attrs.get("t", "n")
-                style = attrs.get("s", 0)
-                cell[3] = int(style) if style else 0
-                cell[4] = False
-                value.clear(), plain.clear(), runs.clear(), path.clear()
-                path.append(name)
-            elif name == _ROW:
-                cell[0] = _row_number(attrs.get("r"), cell[0])
-                cell[1] = 0
-                row = []
-            elif path:
-                path.append(name)
-                if name == _VALUE and len(path) == 2:
-                    target[0] = value
-                elif name == _INLINE and len(path) == 2:
-                    cell[4] = True
-                elif name == _TEXT and len(path) == 3 and path[1] == _INLINE:
-                    target[0] = plain
-                elif name == _TEXT and len(path) == 4 and path[2] == _RUN and path[1] == _INLINE:
-                    target[0] = runs
-
-        def end(name: str) -> None:
-            if name == _CELL:
-                row.append((cell[1], self._value(cell, value, plain, runs)))
-                path.clear()
-            elif name == _ROW:
-                done.append((cell[0], row))
-            elif path:
-                path.pop()
-            target[0] = None
-
-        def text(data: str) -> None:
-            if target[0] is not None:
-                target[0].append(data)
-
-        parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
-        parser.buffer_text = True
-        parser.StartElementHandler = start
-        parser.EndElementHandler = end
-        parser.CharacterDataHandler = text
-        parser.StartDoctypeDeclHandler = _refuse_doctype  # no DTD in a sheet: openpyxl decides
-        with self._ws._get_source() as source:
-            for block in iter(lambda: source.read(1 << 20), b""):
-                parser.Parse(block, False)
-                yield from done
-                done.clear()
-            parser.Parse(b"", True)
-        yield from done
-
-    def _column(self, ref: str) -> int:
-        letters = ref.rstrip("0123456789")
-        column = self._columns.get(letters)
-        if column is None:
-            if len(letters) == len(ref):
-                raise ValueError(f"cell reference without a row: {ref!r}")
-            column = self._columns[letters] = self._column_of(letters)
-        return column
-
-    def _value(self, cell: list[Any], value: list[str], plain: list[str], runs: list[str]) -> Any:
-        kind = cell[2]
-        if kind == "inlineStr":
-            return "".join(plain + runs) if cell[4] else None
-        text = "".join(value) or None
-        if text is None:
-            return None
-        if kind == "n":
-            number = float(text) if "." in text or "E" in text or "e" in text else int(text)
-            if cell[3] in self._date_styles:
-                try:
-                    timedelta = cell[3] in self._timedelta_styles
-                    return self._from_excel(number, self._epoch, timedelta=timedelta)
-                except (OverflowError, ValueError):
-                    return "#VALUE!"
-            return number
-        if kind == "s":
-            return self._shared[int(text)]
-        if kind == "b":
-            return bool(int(text))
-        if kind == "d":
-            return self._from_iso(text)
-        return text  # str (a formula's text result), e (an error such as #N/A)
-
-
-def _row_number(number: str | None, previous: int) -> int:
-    """A row's `r` (openpyxl accepts "6.0"), else the next row."""
-    if number is None:
-        return previous + 1
-    try:
-        return int(number)
-    except ValueError:
-        as_float = float(number)
-        if not as_float.is_integer():
-            raise ValueError(f"{number} is not a valid row number") from None
-        return int(as_float)
-
-
-def _refuse_doctype(*_: Any) -> None:
-    raise ValueError("DTD in a worksheet")
 
 
 def _header_index(rows: list[Sequence[Any]], header_score: HeaderScore | None) -> int | None:
