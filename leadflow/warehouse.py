@@ -23,11 +23,16 @@ DEFAULT_MEMORY_LIMIT = "2GB"
 DEFAULT_STREAMING_MEMORY_LIMIT = "1GB"
 
 
-def memory_limit(*, streaming: bool = False) -> str:
+def _limit_setting(streaming: bool) -> tuple[str, str]:
+    """The environment variable that sets this kind of step's cap, and its default."""
     if streaming:
-        value = os.environ.get("LEADFLOW_DUCKDB_STREAMING_MEMORY_LIMIT", "").strip()
-        return value or DEFAULT_STREAMING_MEMORY_LIMIT
-    return os.environ.get("LEADFLOW_DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT
+        return "LEADFLOW_DUCKDB_STREAMING_MEMORY_LIMIT", DEFAULT_STREAMING_MEMORY_LIMIT
+    return "LEADFLOW_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT
+
+
+def memory_limit(*, streaming: bool = False) -> str:
+    name, default = _limit_setting(streaming)
+    return os.environ.get(name, "").strip() or default
 
 
 def connect(
@@ -45,6 +50,6 @@ def connect(
         con.execute("SET memory_limit = ?", [limit])
     except duckdb.Error as exc:
         con.close()
-        name = "LEADFLOW_DUCKDB_" + ("STREAMING_MEMORY_LIMIT" if streaming else "MEMORY_LIMIT")
+        name, _ = _limit_setting(streaming)
         raise ValueError(f"{name}={limit!r} is not a DuckDB size: {exc}") from exc
     return con
