@@ -375,14 +375,14 @@ def _logged_before_contact(entity: Entity, columns: dict[str, str], tz: ZoneInfo
 # (see `batch_sql`): a window over the batch sorted every row with all its columns, ~60 % of
 # reading 3.4M follow-ups; the aggregate hashes three keys and joins back the few repeats.
 DUPLICATE_KEY = ("file_sha256", "source_record_id", "record_hash")
+COPY_POSITION = "struct_pack(s := coalesce(sheet, ''), r := row_number)"  # file order of a copy
 FIRST_COPY = "__first_copy"
 
 
 def _duplicate_check(columns: dict[str, str]) -> Check:
     """Identical rows of one file: the first stays clean, every later copy names it."""
-    this_copy = "struct_pack(s := coalesce(sheet, ''), r := row_number)"
     columns["duplicate_of"] = (
-        f"CASE WHEN {FIRST_COPY} IS NOT NULL AND {this_copy} <> {FIRST_COPY} "
+        f"CASE WHEN {FIRST_COPY} IS NOT NULL AND {COPY_POSITION} <> {FIRST_COPY} "
         f"THEN CASE WHEN {FIRST_COPY}.s = '' THEN '' ELSE {FIRST_COPY}.s || ' ' END "
         f"|| 'row ' || {FIRST_COPY}.r END"
     )
@@ -400,8 +400,8 @@ def batch_sql(suite: Suite, table: str, rows_filter: str) -> str:
         return f"SELECT {select} FROM {table} WHERE {rows_filter}"
     key = ", ".join(DUPLICATE_KEY)
     first_copies = (
-        f"SELECT {key}, min(struct_pack(s := coalesce(sheet, ''), r := row_number)) "
-        f"AS {FIRST_COPY} FROM {table} WHERE {rows_filter} GROUP BY {key} HAVING count(*) > 1"
+        f"SELECT {key}, min({COPY_POSITION}) AS {FIRST_COPY} FROM {table} "
+        f"WHERE {rows_filter} GROUP BY {key} HAVING count(*) > 1"
     )
     return (
         f"SELECT {select} FROM (SELECT * FROM {table} WHERE {rows_filter}) "

@@ -90,8 +90,7 @@ def validate_loads(
         for config in batches:
             for part, frame in enumerate(read_batch(con, suites[config.name], load_ids)):
                 rows_validated += len(frame)
-                flags = _validate_batch(context, suites[config.name], frame, run_id, part)
-                parts.append(flags)
+                parts.append(_validate_batch(context, suites[config.name], frame, run_id, part))
                 del frame  # one part in memory at a time
                 release_freed_memory()
         parts.append(stale_channel_flags(con, configs, as_of=as_of, tz=tz))
