@@ -61,3 +61,9 @@
 {% macro count_if(condition) -%}
     cast(sum(case when {{ condition }} then 1 else 0 end) as {{ dbt.type_bigint() }})
 {%- endmacro %}
+
+{# A lead's records newest first: by their own time, then the C1 version order (later load,
+   later row), so every "latest record of a lead" pick breaks ties the same way. #}
+{% macro newest_first(time_column) -%}
+    {{ time_column }} desc nulls last, loaded_at desc, load_id desc, source_row_number desc
+{%- endmacro %}

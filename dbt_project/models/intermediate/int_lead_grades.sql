@@ -12,7 +12,7 @@ with events as (
         events.*,
         row_number() over (
             partition by lead_key
-            order by grade_at desc nulls last, loaded_at desc, load_id desc, source_row_number desc
+            order by {{ newest_first("grade_at") }}
         ) as recency_rank
     from {{ ref('int_lead_grade_events') }} as events
 ),

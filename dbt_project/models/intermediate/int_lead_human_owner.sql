@@ -13,7 +13,7 @@ from (
         file_name,
         row_number() over (
             partition by lead_key
-            order by event_at desc nulls last, loaded_at desc, load_id desc, source_row_number desc
+            order by {{ newest_first("event_at") }}
         ) as assignment_rank
     from {{ ref('int_lead_intake_records') }}
     where owner_name is not null

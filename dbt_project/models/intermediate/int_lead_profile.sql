@@ -25,7 +25,7 @@ with records as (
         records.*,
         row_number() over (
             partition by lead_key
-            order by event_at desc nulls last, loaded_at desc, load_id desc, source_row_number desc
+            order by {{ newest_first("event_at") }}
         ) as recency_rank
     from {{ ref('int_lead_intake_records') }} as records
 ),
