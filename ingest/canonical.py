@@ -37,6 +37,9 @@ LINEAGE_COLUMNS: dict[str, str] = {
     "file_sha256": "VARCHAR",
     "row_number": "BIGINT",  # 1-based data row in the file (header excluded)
     "sheet": "VARCHAR",  # XLSX sheet name, else NULL
+    # the record of the same file row that this one was mapped beside (a channel's `records`, or
+    # a dated line of a sheet cell): an activity of an intake row belongs to that row's lead (C1)
+    "parent_record_id": "VARCHAR",
     "load_id": "VARCHAR",
     "loaded_at": "TIMESTAMP",
 }
@@ -50,7 +53,9 @@ DERIVED_COLUMNS: dict[str, dict[str, str]] = {
     },
     "email": {"email_valid": "BOOLEAN", "email_domain": "VARCHAR", "email_is_free": "BOOLEAN"},
     "company": {"company_key": "VARCHAR"},
-    "person_name": {"person_key": "VARCHAR"},
+    # person_key: the name folded for matching; person_name_is_full: the name identifies a
+    # person (two or more name tokens, or a CJK full name), so it may link records (C3)
+    "person_name": {"person_key": "VARCHAR", "person_name_is_full": "BOOLEAN"},
 }
 
 # How a record names a person (intake) or the lead it belongs to (activities, C3).
@@ -118,7 +123,13 @@ ENTITIES: dict[str, Entity] = {
             "care_text": "text",
             "tags": "text",
             "notes": "text",
+            # An observation of the row (C8), never an event at acquisition: its time is
+            # status_at (or closed_at for won / lost) when mapped, else it is timeless.
             "status": "status",
+            "status_at": "timestamp",
+            "closed_at": "timestamp",
+            "lost_reason": "text",
+            "deal_value": "number",
             "owner_name": "text",  # sheet 负责人 / booth rep: an owner assignment (C5)
             **GRADE_FIELDS,
         },

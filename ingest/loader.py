@@ -8,6 +8,7 @@ quarantined. Loaded files move to `archive/`, rejected ones to `failed/` with a 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import logging
 import shutil
@@ -15,13 +16,15 @@ import uuid
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest.canonical import ENTITIES, Entity
-from ingest.channels import Channel, channel_for, header_key, load_channels
-from ingest.derived import Derivation, derive
+from ingest.channels import Channel, RecordMapping, channel_for, header_key, load_channels
+from ingest.derived import PARTY, derive
 from ingest.normalize import field_exprs, parse_exprs, settle_leftovers
 from ingest.readers import FileRejected, QuarantinedRow, Sheet, read_file
 from leadflow import warehouse as warehouse_db
@@ -43,7 +46,9 @@ MANIFEST_COLUMNS = {
     "status": "VARCHAR",  # loaded / rejected
     "error": "VARCHAR",
     "loaded_at": "TIMESTAMP",
-    "derived_records": "BIGINT",  # activity records parsed out of text cells (not file rows)
+    # records made beside the rows' own (a channel's `records`, dated lines of text cells):
+    # not file rows; records_added counts rows with any new record (C1)
+    "derived_records": "BIGINT",
 }
 QUARANTINE_COLUMNS = {
     "load_id": "VARCHAR",
@@ -80,12 +85,26 @@ def _ddl(name: str, columns: dict[str, str]) -> str:
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw tables (empty) so every later stage can rely on them."""
+    """Create the raw tables (empty) so every later stage can rely on them; a warehouse made by
+    an earlier version gains the columns added since (NULL in its old rows)."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    for entity in ENTITIES.values():
-        con.execute(_ddl(f"raw.{entity.table}", entity.columns()))
-    con.execute(_ddl("raw.load_manifest", MANIFEST_COLUMNS))
-    con.execute(_ddl("raw.quarantine", QUARANTINE_COLUMNS))
+    tables = {f"raw.{e.table}": e.columns() for e in ENTITIES.values()}
+    tables["raw.load_manifest"] = MANIFEST_COLUMNS
+    tables["raw.quarantine"] = QUARANTINE_COLUMNS
+    for name, columns in tables.items():
+        con.execute(_ddl(name, columns))
+        schema, table = name.split(".")
+        present = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ?",
+                [schema, table],
+            ).fetchall()
+        }
+        for column, kind in columns.items():
+            if column not in present:
+                con.execute(f'ALTER TABLE {name} ADD COLUMN "{column}" {kind}')
 
 
 def sha256_of(path: Path) -> str:
@@ -105,18 +124,26 @@ class SheetMapping:
     splits: list[tuple[int, object]]  # (column index, Split)
     export_id: int | None
     unknown: dict[str, int]  # header -> column index, kept as JSON
+    records: dict[str, dict[str, int]] = field(default_factory=dict)  # record -> field -> index
+
+
+def _map_fields(
+    aliases_by_field: dict[str, tuple[str, ...]], keys: dict[str, int]
+) -> dict[str, int]:
+    """Canonical field -> column index of its first alias present in the header."""
+    found = {}
+    for name, aliases in aliases_by_field.items():
+        index = next((keys[header_key(a)] for a in aliases if header_key(a) in keys), None)
+        if index is not None:
+            found[name] = index
+    return found
 
 
 def map_sheet(sheet: Sheet, channel: Channel) -> SheetMapping:
     keys = {header_key(h): i for i, h in reversed(list(enumerate(sheet.header)))}
-    used: set[int] = set()
-    fields: dict[str, int] = {}
-    for name, aliases in channel.fields.items():
-        for alias in aliases:
-            if header_key(alias) in keys:
-                fields[name] = keys[header_key(alias)]
-                used.add(fields[name])
-                break
+    fields = _map_fields(channel.fields, keys)
+    records = {r.name: _map_fields(r.fields, keys) for r in channel.records}
+    used = set(fields.values()) | {i for found in records.values() for i in found.values()}
     splits = []
     for split in channel.splits:
         index = next((keys[header_key(a)] for a in split.aliases if header_key(a) in keys), None)
@@ -128,12 +155,13 @@ def map_sheet(sheet: Sheet, channel: Channel) -> SheetMapping:
         used.add(export_index)
     ignored = {keys[header_key(a)] for a in channel.ignore if header_key(a) in keys}
     unknown = {h: i for i, h in enumerate(sheet.header) if i not in used | ignored}
-    return SheetMapping(fields, splits, export_index, unknown)
+    return SheetMapping(fields, splits, export_index, unknown, records)
 
 
 def header_scorer(channel: Channel):
     """How many cells of a row are headers this channel knows: finds the header row."""
-    known = {header_key(a) for aliases in channel.fields.values() for a in aliases}
+    mapped = [channel.fields, *(r.fields for r in channel.records)]
+    known = {header_key(a) for fields in mapped for aliases in fields.values() for a in aliases}
     known |= {header_key(a) for s in channel.splits for a in s.aliases}
     known |= {header_key(a) for a in (channel.export_id, *channel.ignore) if a}
     return lambda cells: sum(header_key(c) in known for c in cells if c)
@@ -169,16 +197,17 @@ def split_cell(text: str | None, split) -> list[str | None]:
     return [p.strip() or None if p else None for p in parts]
 
 
-def text_batch(sheet: Sheet, channel: Channel, mapping: SheetMapping) -> pa.Table:
+def text_batch(
+    src: pa.Table, sheet_name: str | None, channel: Channel, mapping: SheetMapping
+) -> pa.Table:
     """Lineage, one text column per canonical field (`f_<field>`) and the unknown columns
-    (`u<i>`), taken column by column from the sheet's Arrow table: no per-row Python except
-    for combined cells that need splitting."""
-    src = sheet.to_arrow()
+    (`u<i>`), taken column by column from the sheet's Arrow table (`Sheet.to_arrow`): no
+    per-row Python except for combined cells that need splitting."""
     rows = src.num_rows
     nulls = pa.nulls(rows, pa.string())
     columns: dict[str, pa.Array] = {
         "row_number": src["row_number"],
-        "sheet": pa.array([sheet.name] * rows, pa.string()),
+        "sheet": pa.array([sheet_name] * rows, pa.string()),
         "export_id": src[f"c{mapping.export_id}"] if mapping.export_id is not None else nulls,
     }
     split_values: dict[str, pa.Array] = {}
@@ -196,16 +225,29 @@ def text_batch(sheet: Sheet, channel: Channel, mapping: SheetMapping) -> pa.Tabl
     return pa.table(columns)
 
 
+def mapped_text(name: str, channel: Channel) -> str:
+    """A field's text as the channel stores it: trimmed (blank is NULL), then its value map
+    (keys case-insensitive; a value mapped to null becomes NULL), its case fold, and last its
+    constant, which fills only what is still blank."""
+    text = f"nullif(trim(src.\"f_{name}\"), '')"
+    mapping = channel.value_maps.get(name)
+    if mapping:
+        cases = " ".join(f"WHEN {_lit(k.lower())} THEN {_lit(v)}" for k, v in mapping.items())
+        text = f"CASE lower({text}) {cases} ELSE {text} END"
+    if name in channel.case:
+        text = f"{channel.case[name]}({text})"
+    if name in channel.constants:
+        text = f"coalesce({text}, {_lit(channel.constants[name])})"
+    return text
+
+
 def normalised_select(
     entity: Entity, channel: Channel, mapping: SheetMapping, business_tz: str
 ) -> str:
-    """SQL over the text batch `src`: trim once, apply constants, then normalise (C2)."""
-    trimmed = []
-    for name in entity.fields:
-        text = f"nullif(trim(src.\"f_{name}\"), '')"
-        if name in channel.constants:  # a constant fills only what the export left blank
-            text = f"coalesce({text}, {_lit(channel.constants[name])})"
-        trimmed.append(f'{text} AS "{name}"')
+    """SQL over the text batch `src`: trim and map once, then normalise (C2). The original
+    text of every field is kept as it was in the file (trimmed), before any map."""
+    trimmed = [f'{mapped_text(name, channel)} AS "{name}"' for name in entity.fields]
+    originals = ", ".join(f'"{f}" := nullif(trim(src."f_{f}"), \'\')' for f in entity.fields)
     entries = ", ".join(
         f"struct_pack(k := {_lit(header)}, v := nullif(src.u{i}, ''))"
         for header, i in mapping.unknown.items()
@@ -218,13 +260,12 @@ def normalised_select(
     parsed = ", ".join(f'{sql} AS "{name}"' for name, sql in parse_exprs(entity, channel).items())
     exprs = field_exprs(entity, channel, business_tz)
     selected = ", ".join(f'{sql} AS "{name}"' for name, sql in exprs.items())
-    originals = ", ".join(f'"{f}" := t."{f}"' for f in entity.fields)
     return (
         f"WITH t AS (SELECT src.row_number, src.sheet, nullif(trim(src.export_id), '') "
-        f"AS export_id, {', '.join(trimmed)}, {extra} AS extra FROM src), "
+        f"AS export_id, {', '.join(trimmed)}, struct_pack({originals}) AS original_text, "
+        f"{extra} AS extra FROM src), "
         f"p AS (SELECT *{', ' + parsed if parsed else ''} FROM t) "
-        f"SELECT t.row_number, t.sheet, t.export_id, {selected}, "
-        f"struct_pack({originals}) AS original_text, "
+        f"SELECT t.row_number, t.sheet, t.export_id, {selected}, t.original_text, "
         f"CAST(t.extra AS JSON) AS extra_columns FROM p AS t"
     )
 
@@ -254,8 +295,12 @@ def land_batch(
     file_sha: str,
     loaded_at: datetime,
     business_tz: str,
-) -> tuple[int, int]:
-    """Normalise and append new records; returns (added, already loaded)."""
+    parented: bool = False,
+    keep_ids: bool = False,
+) -> int:
+    """Normalise and append the records not loaded before (C1); returns how many were new.
+    `parented`: the records sit beside the row's record of the last `keep_ids` batch, whose
+    ids are kept in the temp table `row_record_ids`."""
     entity = channel.entity
     con.register("src", batch)
     con.execute(
@@ -265,14 +310,16 @@ def land_batch(
     con.unregister("src")
     settle_leftovers(con, "batch", channel.phone_region)
     values = ", ".join(f"coalesce(CAST(b.\"{f}\" AS VARCHAR), '')" for f in entity.fields)
-    hash_sql = "b.content_hash"  # of the normalised values: a re-saved copy hashes the same
+    hashed = f"(SELECT *, md5(concat_ws(chr(31), {values})) AS content_hash FROM batch b) b"
+    # of the normalised values: a re-saved copy hashes the same
+    record_id = (
+        f"{_lit(channel.name)} || ':' || coalesce(b.export_id, 'h:' || left(b.content_hash, 20))"
+    )
     target = f"raw.{entity.table}"
     columns = entity.columns()
     lineage = {
-        "source_record_id": (
-            f"{_lit(channel.name)} || ':' || coalesce(b.export_id, 'h:' || left({hash_sql}, 20))"
-        ),
-        "record_hash": hash_sql,
+        "source_record_id": record_id,
+        "record_hash": "b.content_hash",
         "channel": _lit(channel.name),
         "id_namespace": _lit(channel.id_namespace),
         "export_id": "b.export_id",
@@ -280,6 +327,7 @@ def land_batch(
         "file_sha256": _lit(file_sha),
         "row_number": "b.row_number",
         "sheet": "b.sheet",
+        "parent_record_id": "parent.source_record_id" if parented else "NULL",
         "load_id": _lit(load_id),
         "loaded_at": f"TIMESTAMP '{loaded_at.isoformat(sep=' ')}'",
         "original_values": original_values_sql(entity),
@@ -287,45 +335,116 @@ def land_batch(
     select = ", ".join(
         f'{lineage[c]} AS "{c}"' if c in lineage else f'b."{c}" AS "{c}"' for c in columns
     )
-    total = con.execute("SELECT count(*) FROM batch").fetchone()[0]
+    parent_join = (
+        " LEFT JOIN row_record_ids parent ON parent.row_number = b.row_number "
+        "AND parent.sheet IS NOT DISTINCT FROM b.sheet"
+        if parented
+        else ""
+    )
+    names = ", ".join(f'"{c}"' for c in columns)
     # Straight from the batch into the raw table: only versions not loaded before (C1).
     added = con.execute(
-        f"INSERT INTO {target} SELECT * FROM (SELECT {select} FROM (SELECT *, "
-        f"md5(concat_ws(chr(31), {values})) AS content_hash FROM batch b) b) r "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {target} t "
+        f"INSERT INTO {target} ({names}) SELECT * FROM (SELECT {select} FROM {hashed}"
+        f"{parent_join}) r WHERE NOT EXISTS (SELECT 1 FROM {target} t "
         f"WHERE t.source_record_id = r.source_record_id AND t.record_hash = r.record_hash)"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
+    if keep_ids:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE row_record_ids AS SELECT b.sheet, b.row_number, "
+            f"{record_id} AS source_record_id FROM {hashed}"
+        )
     con.execute("DROP TABLE batch")
-    return added, total - added
+    return added
 
 
-def land_derived(
-    con: duckdb.DuckDBPyConnection,
-    batch: pa.Table,
-    channel: Channel,
-    derivation: Derivation,
-    **lineage,
-) -> int:
-    """Land the activity records parsed out of a text column; returns how many were new.
-    They get a channel of their own (`<channel>.<entity>`) so validation applies the checks
-    of their entity, not the sheet's required intake fields."""
-    entity = ENTITIES[derivation.entity]
-    derived = derive(batch, derivation, list(entity.fields))
-    if not derived.num_rows:
-        return 0
-    derived_channel = replace(
+def related_channel(channel: Channel, name: str, entity: Entity, **mapping: Any) -> Channel:
+    """The channel of the records made beside a row's own record (`<channel>.<name>`): their
+    entity's checks apply in validation, not the row's required fields."""
+    return replace(
         channel,
-        name=f"{channel.name}.{entity.name}",
+        name=name,
         entity=entity,
-        constants={},
-        value_maps={},
+        fields={},
+        constants=mapping.get("constants", {}),
+        value_maps=mapping.get("value_maps", {}),
+        case=mapping.get("case", {}),
         splits=(),
         required=(),
         derive=(),
+        records=(),
     )
+
+
+def record_batch(
+    src: pa.Table, batch: pa.Table, record: RecordMapping, columns: dict[str, int]
+) -> pa.Table:
+    """The text batch of one `records` mapping: its own fields from the sheet, the row's party
+    fields and owner from the row's batch, and the row's export id (so the record of a known
+    export id is versioned like its row, C1). Rows whose own fields are all blank make none."""
+    own = {name: src[f"c{index}"] for name, index in columns.items()}
+    if not own:
+        return batch.slice(0, 0)
+    inherited = {*PARTY, "owner_name"}
+    table = {
+        "row_number": batch["row_number"],
+        "sheet": batch["sheet"],
+        "export_id": batch["export_id"],
+    }
+    for name in record.entity.fields:
+        if name in own:
+            table[f"f_{name}"] = own[name]
+        elif name in inherited and f"f_{name}" in batch.column_names:
+            table[f"f_{name}"] = batch[f"f_{name}"]
+        else:
+            table[f"f_{name}"] = pa.nulls(batch.num_rows, pa.string())
+    present = [pc.fill_null(pc.utf8_length(pc.utf8_trim_whitespace(v)), 0) for v in own.values()]
+    keep = functools.reduce(pc.or_, [pc.greater(n, 0) for n in present])
+    return pa.table(table).filter(keep)
+
+
+def land_related(
+    con: duckdb.DuckDBPyConnection,
+    src: pa.Table,
+    batch: pa.Table,
+    channel: Channel,
+    mapping: SheetMapping,
+    lineage: dict[str, Any],
+) -> int:
+    """The further records of each row (`records`) and the activities parsed out of its text
+    cells (`derive`), each beside the row's record; returns how many were new."""
+    added = 0
     empty = SheetMapping(fields={}, splits=[], export_id=None, unknown={})
-    added, _ = land_batch(con, derived, derived_channel, empty, **lineage)
+    for record in channel.records:
+        related = record_batch(src, batch, record, mapping.records.get(record.name, {}))
+        if related.num_rows:
+            mapped = related_channel(
+                channel,
+                record.name,
+                record.entity,
+                constants=record.constants,
+                value_maps=record.value_maps,
+                case=record.case,
+            )
+            added += land_batch(con, related, mapped, empty, parented=True, **lineage)
+    for derivation in channel.derive:
+        entity = ENTITIES[derivation.entity]
+        derived = derive(batch, derivation, list(entity.fields))
+        if derived.num_rows:
+            mapped = related_channel(channel, f"{channel.name}.{entity.name}", entity)
+            added += land_batch(con, derived, mapped, empty, parented=True, **lineage)
     return added
+
+
+def rows_added(con: duckdb.DuckDBPyConnection, load_id: str, channel: Channel) -> int:
+    """File rows with at least one new record (C1: a row is counted once, whatever number of
+    records it became), counted from the raw tables themselves."""
+    entities = {channel.entity.name, *(r.entity.name for r in channel.records)}
+    entities |= {d.entity for d in channel.derive}
+    union = " UNION ".join(
+        f"SELECT sheet, row_number FROM raw.{ENTITIES[e].table} WHERE load_id = $load_id"
+        for e in sorted(entities)
+    )
+    return con.execute(f"SELECT count(*) FROM ({union})", {"load_id": load_id}).fetchall()[0][0]
 
 
 def _lit(value: str | None) -> str:
@@ -425,17 +544,21 @@ def load_file(
                 "loaded_at": loaded_at,
                 "business_tz": business_tz,
             }
+            related = bool(channel.records or channel.derive)
+            rows_parsed = 0
             for sheet, mapping in zip(parsed.sheets, mappings, strict=True):
-                batch = text_batch(sheet, channel, mapping)
+                src = sheet.to_arrow()
+                batch = text_batch(src, sheet.name, channel, mapping)
                 if not batch.num_rows:
                     continue
-                added, already = land_batch(con, batch, channel, mapping, **lineage)
-                result.records_added += added
-                result.rows_already_loaded += already
-                for derivation in channel.derive:
-                    result.derived_records += land_derived(
-                        con, batch, channel, derivation, **lineage
+                rows_parsed += batch.num_rows
+                land_batch(con, batch, channel, mapping, keep_ids=related, **lineage)
+                if related:
+                    result.derived_records += land_related(
+                        con, src, batch, channel, mapping, lineage
                     )
+            result.records_added = rows_added(con, load_id, channel) if rows_parsed else 0
+            result.rows_already_loaded = rows_parsed - result.records_added
             _insert_quarantine(con, quarantined, result, file_sha, loaded_at)
         _insert_manifest(con, result, run_id, file_sha, loaded_at)
         con.execute("COMMIT")

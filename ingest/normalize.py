@@ -63,6 +63,12 @@ FALSE_WORDS = ("否", "无", "未确认", "未回应", "no", "n", "false", "f", 
 OFFSET_SUFFIX = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 CN_MOBILE = r"^(\+?86)?1[3-9][0-9]{9}$"
 EMAIL_FAST = r"^[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*\.[a-z]{2,}$"  # noqa: E501
+# A surname with one of these is how a person is addressed, not who they are (张经理, 李总, 王工).
+CJK_TITLES = (
+    "经理|总经理|总监|总裁|总|董事长|董|先生|女士|小姐|老师|主任|老板|博士|教授|工|处长|科长|部长"
+    "|院长|校长|局长|秘书|助理|某"
+)
+HONORIFIC = r"^\s*(mr|mrs|ms|miss|mx|dr|prof|sr|sra|srta|herr|frau)\.?\s+"
 LEGAL_SUFFIXES = (
     r"股份有限公司|有限责任公司|有限公司|集团公司|集团|公司|co\.?,?\s*ltd\.?|ltd\.?|limited|inc\.?"
     r"|incorporated|llc|gmbh|corp\.?|corporation|company|ltda\.?|s\.?a\.?$"
@@ -139,7 +145,7 @@ def field_exprs(entity: Entity, channel: Channel, business_tz: str) -> dict[str,
     exprs: dict[str, str] = {}
     for field, kind in entity.fields.items():
         x = _text(field)
-        synonyms = {**ENUM_SYNONYMS.get(kind, {}), **_lower_keys(channel.value_maps.get(field))}
+        synonyms = ENUM_SYNONYMS.get(kind, {})  # the channel's value_maps ran on the text
         if kind == "timestamp":
             exprs.update(timestamp_exprs(field, channel.timezone, business_tz))
         elif kind == "date":
@@ -175,11 +181,26 @@ def field_exprs(entity: Entity, channel: Channel, business_tz: str) -> dict[str,
             exprs["person_key"] = (
                 f"nullif(lower(regexp_replace({x}, '[\\s*＊·.。,，()（）]', '', 'g')), '')"
             )
+            exprs["person_name_is_full"] = person_name_is_full_expr(x)
     return exprs
 
 
-def _lower_keys(mapping: dict[str, str] | None) -> dict[str, str]:
-    return {k.lower(): v for k, v in (mapping or {}).items()}
+def person_name_is_full_expr(x: str) -> str:
+    """Whether a name identifies a person (C3): two or more name tokens once an honorific is
+    dropped ("Li Wei", "J. Smith", not "Mr Smith" or "Smith"), or a CJK full name of two or more
+    characters that is not a surname with a title ("张伟", not "张经理" or "李总"). Masked names
+    ("张*") never do."""
+    latin = f"regexp_replace(lower({x}), '{HONORIFIC}', '')"
+    tokens = f"list_filter(regexp_split_to_array(trim({latin}), '[\\s·.,，]+'), lambda t: t <> '')"
+    han = f"regexp_replace({x}, '[\\s·]', '', 'g')"
+    cjk = (
+        f"(regexp_matches({han}, '^\\p{{Han}}{{2,}}$') "
+        f"AND NOT regexp_matches({han}, '^\\p{{Han}}({CJK_TITLES})$'))"
+    )
+    return (
+        f"CASE WHEN {x} IS NULL THEN NULL WHEN regexp_matches({x}, '[*＊]') THEN false "
+        f"WHEN regexp_matches({x}, '\\p{{Han}}') THEN {cjk} ELSE len({tokens}) >= 2 END"
+    )
 
 
 def company_key_expr(x: str) -> str:

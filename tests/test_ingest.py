@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
 import duckdb
@@ -17,8 +16,7 @@ from ingest.loader import ingest_inbox
 from tests.e2e_support import REPO
 
 CHANNELS = REPO / "ingest" / "channels"
-# CI lays shared/ beside the clone; LEADFLOW_SHARED_DIR points elsewhere when it is not.
-REALDATA = Path(os.environ.get("LEADFLOW_SHARED_DIR", REPO.parent / "shared")) / "realdata"
+REALDATA = REPO / "tests" / "data" / "realdata"  # copies of public exports (see its README)
 BADGE_HEADER_ZH = "扫码时间,姓名,职位,公司,行业,手机,邮箱,城市,展位接待,备注"
 BADGE_HEADER_EN = "Scan Time,Name,Title,Company,Industry,Mobile,Email,City,Booth Rep,Notes"
 
@@ -439,7 +437,8 @@ def test_olist_closed_deals_reference_their_leads(realdata: Inbox) -> None:
     got = realdata.sql(
         "SELECT count(*), count(DISTINCT lead_ref), count(changed_at), "
         "count(*) FILTER (WHERE lead_ref IN (SELECT export_id FROM raw.intake_records "
-        "WHERE id_namespace = 'olist')) FROM raw.status_records WHERE status = 'won'"
+        "WHERE id_namespace = 'olist')) FROM raw.status_records "
+        "WHERE channel = 'olist_closed_deals' AND status = 'won'"
     )[0]
     mql = pd.read_csv(
         REALDATA / "olist_marketing_funnel" / "olist_marketing_qualified_leads_dataset.csv",
@@ -455,13 +454,14 @@ def test_olist_closed_deals_reference_their_leads(realdata: Inbox) -> None:
 
 
 def test_maven_opportunities_by_stage_match_pandas(realdata: Inbox) -> None:
+    """Each opportunity row is an intake record plus its stage as a status record (C1)."""
     ops = pd.read_csv(REALDATA / "maven_crm_sales_opportunities" / "sales_pipeline.csv", dtype=str)
     stage = {"Prospecting": "potential", "Engaging": "intent", "Won": "won", "Lost": "lost"}
     expected = ops["deal_stage"].map(stage).value_counts().to_dict()
     got = dict(
         realdata.sql(
-            "SELECT status, count(*) FROM raw.intake_records "
-            "WHERE channel = 'maven_opportunities' GROUP BY 1"
+            "SELECT status, count(*) FROM raw.status_records "
+            "WHERE channel = 'maven_opportunities.stage' GROUP BY 1"
         )
     )
     assert got == expected
@@ -471,8 +471,9 @@ def test_maven_opportunities_by_stage_match_pandas(realdata: Inbox) -> None:
     )[0]
     assert timeless == ops["engage_date"].isna().sum()
     assert no_account == ops["account"].isna().sum()
-    close_total = realdata.sql(
-        "SELECT sum(CAST(extra_columns->>'close_value' AS DOUBLE)) FROM raw.intake_records "
-        "WHERE channel = 'maven_opportunities'"
-    )[0][0]
+    close_total, closed = realdata.sql(
+        "SELECT sum(deal_value), count(changed_at) FROM raw.status_records "
+        "WHERE channel = 'maven_opportunities.stage'"
+    )[0]
     assert close_total == pytest.approx(pd.to_numeric(ops["close_value"]).sum())
+    assert closed == ops["close_date"].notna().sum()
