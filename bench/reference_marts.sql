@@ -51,6 +51,8 @@ SELECT
     coalesce(s.email_is_free, false) AS email_is_free,
     CASE WHEN s.status IN (SELECT value FROM accepted WHERE field_name = 'status')
          THEN s.status END AS status,
+    s.status_at, s.closed_at, b2n(s.lost_reason) AS lost_reason, s.deal_value,
+    coalesce(s.person_name_is_full, false) AS person_name_is_full,
     b2n(s.owner_name) AS owner_name,
     CASE WHEN s.grade IN (SELECT value FROM accepted WHERE field_name = 'grade')
          THEN s.grade END AS grade,
@@ -64,6 +66,7 @@ QUALIFY row_number() OVER (
 CREATE OR REPLACE TEMP TABLE r_follow_up AS
 SELECT
     s.source_record_id, b2n(s.id_namespace) AS id_namespace, b2n(s.lead_ref) AS lead_ref,
+    s.parent_record_id, coalesce(s.person_name_is_full, false) AS person_name_is_full,
     s.loaded_at, s.load_id, s.row_number AS rn,
     b2n(s.company_key) AS company_key, b2n(s.person_key) AS person_key, b2n(s.phone) AS phone,
     coalesce(s.phone_valid, false) AS phone_valid, s.phone_kind,
@@ -87,6 +90,7 @@ QUALIFY row_number() OVER (
 CREATE OR REPLACE TEMP TABLE r_status_rec AS
 SELECT
     s.source_record_id, b2n(s.id_namespace) AS id_namespace, b2n(s.lead_ref) AS lead_ref,
+    s.parent_record_id, coalesce(s.person_name_is_full, false) AS person_name_is_full,
     s.loaded_at, s.load_id, s.row_number AS rn,
     b2n(s.company_key) AS company_key, b2n(s.person_key) AS person_key, b2n(s.phone) AS phone,
     coalesce(s.phone_valid, false) AS phone_valid, s.phone_kind,
@@ -109,6 +113,7 @@ QUALIFY row_number() OVER (
 CREATE OR REPLACE TEMP TABLE r_care_rec AS
 SELECT
     s.source_record_id, b2n(s.id_namespace) AS id_namespace, b2n(s.lead_ref) AS lead_ref,
+    s.parent_record_id, coalesce(s.person_name_is_full, false) AS person_name_is_full,
     b2n(s.company_key) AS company_key, b2n(s.person_key) AS person_key, b2n(s.phone) AS phone,
     coalesce(s.phone_valid, false) AS phone_valid, s.phone_kind,
     coalesce(s.phone_masked, false) AS phone_masked, b2n(s.email) AS email,
@@ -151,19 +156,19 @@ QUALIFY row_number() OVER (
 CREATE OR REPLACE TEMP TABLE r_keys AS
 WITH records AS (
     SELECT 'intake' AS entity, source_record_id, email, email_valid, email_domain, email_is_free,
-        phone, phone_valid, phone_kind, phone_masked, person_key, company_key
+        phone, phone_valid, phone_kind, phone_masked, person_key, person_name_is_full, company_key
     FROM r_intake
     UNION ALL
     SELECT 'follow_up', source_record_id, email, email_valid, email_domain, email_is_free,
-        phone, phone_valid, phone_kind, phone_masked, person_key, company_key
+        phone, phone_valid, phone_kind, phone_masked, person_key, person_name_is_full, company_key
     FROM r_follow_up
     UNION ALL
     SELECT 'status', source_record_id, email, email_valid, email_domain, email_is_free,
-        phone, phone_valid, phone_kind, phone_masked, person_key, company_key
+        phone, phone_valid, phone_kind, phone_masked, person_key, person_name_is_full, company_key
     FROM r_status_rec
     UNION ALL
     SELECT 'care_action', source_record_id, email, email_valid, email_domain, email_is_free,
-        phone, phone_valid, phone_kind, phone_masked, person_key, company_key
+        phone, phone_valid, phone_kind, phone_masked, person_key, person_name_is_full, company_key
     FROM r_care_rec
 ),
 
@@ -176,9 +181,17 @@ keys AS (
     WHERE phone_valid AND NOT phone_masked AND phone IS NOT NULL
       AND phone_kind IN ('mobile', 'fixed_line_or_mobile')
     UNION ALL
-    SELECT entity, source_record_id, person_key, 'domain_person', email_domain || '|' || person_key
-    FROM records
-    WHERE email_valid AND NOT email_is_free AND email_domain IS NOT NULL AND person_key IS NOT NULL
+    -- full names only; where one domain + name names several companies, per company (C3)
+    SELECT entity, source_record_id, person_key, 'domain_person',
+        base || CASE WHEN companies > 1 THEN '|' || company_key ELSE '' END
+    FROM (
+        SELECT *, email_domain || '|' || person_key AS base,
+            count(DISTINCT company_key) OVER (PARTITION BY email_domain, person_key) AS companies
+        FROM records
+        WHERE email_valid AND NOT email_is_free AND email_domain IS NOT NULL
+          AND person_key IS NOT NULL AND person_name_is_full
+    )
+    WHERE companies <= 1 OR company_key IS NOT NULL
     UNION ALL
     SELECT entity, source_record_id, person_key, 'company_person', company_key || '|' || person_key
     FROM records WHERE company_key IS NOT NULL AND person_key IS NOT NULL
@@ -276,7 +289,8 @@ LEFT JOIN surviving ON surviving.component = components.component
 LEFT JOIN bench_ref.previous_key_map AS previous
     ON previous.source_record_id = components.source_record_id;
 
--- int_activity_resolution: lead_ref (tier 1), contact keys (2), company + person (3); the first
+-- int_activity_resolution: the same file row's intake record (tier 0), lead_ref (1), contact
+-- keys (2), company + person (3); the first
 -- tier that finds any lead decides, and only one lead there resolves the activity.
 CREATE OR REPLACE TEMP TABLE r_intake_leads AS
 SELECT intake.source_record_id, intake.id_namespace, intake.export_id, map.lead_key
@@ -285,11 +299,13 @@ INNER JOIN bench_ref.lead_key_map AS map ON map.source_record_id = intake.source
 
 CREATE OR REPLACE TEMP TABLE r_resolved AS
 WITH activities AS (
-    SELECT 'follow_up' AS entity, source_record_id, id_namespace, lead_ref FROM r_follow_up
+    SELECT 'follow_up' AS entity, source_record_id, id_namespace, lead_ref, parent_record_id
+    FROM r_follow_up
     UNION ALL
-    SELECT 'status', source_record_id, id_namespace, lead_ref FROM r_status_rec
+    SELECT 'status', source_record_id, id_namespace, lead_ref, parent_record_id FROM r_status_rec
     UNION ALL
-    SELECT 'care_action', source_record_id, id_namespace, lead_ref FROM r_care_rec
+    SELECT 'care_action', source_record_id, id_namespace, lead_ref, parent_record_id
+    FROM r_care_rec
 ),
 
 intake_key_leads AS (
@@ -300,6 +316,10 @@ intake_key_leads AS (
 ),
 
 candidates AS (
+    SELECT activities.entity, activities.source_record_id, 0 AS tier, leads.lead_key
+    FROM activities
+    INNER JOIN r_intake_leads AS leads ON leads.source_record_id = activities.parent_record_id
+    UNION ALL
     SELECT activities.entity, activities.source_record_id, 1 AS tier, leads.lead_key
     FROM activities
     INNER JOIN r_intake_leads AS leads
@@ -429,9 +449,14 @@ WITH observations AS (
     SELECT lead_key, source_record_id, changed_at AS event_at, status, lost_reason,
         loaded_at, load_id, rn
     FROM r_st WHERE status IS NOT NULL
-    UNION ALL
-    SELECT lead_key, source_record_id, event_at, status, NULL, loaded_at, load_id, rn
-    FROM r_iv WHERE status IS NOT NULL
+    UNION ALL  -- an intake row's status is observed at status_at / closed_at, else timeless
+    SELECT lead_key, source_record_id, observed_at, status, lost_reason, loaded_at, load_id, rn
+    FROM (
+        SELECT *, coalesce(status_at, CASE WHEN status IN ('won', 'lost') THEN closed_at END)
+            AS observed_at
+        FROM r_iv WHERE status IS NOT NULL
+    )
+    WHERE visible(observed_at)
 )
 SELECT
     lead_key,
@@ -448,10 +473,10 @@ GROUP BY lead_key;
 -- int_lead_grade_events: records with a grade or grade facts, known before the cut-off
 CREATE OR REPLACE TEMP TABLE r_grade_events AS
 WITH records AS (
-    SELECT lead_key, source_record_id, event_at, grade, graded_at, budget_confirmed,
+    SELECT lead_key, source_record_id, NULL::TIMESTAMP, grade, graded_at, budget_confirmed,
         budget_amount, decision_within_days, decision_chain_known, need_clarity, loaded_at,
         load_id, rn
-    FROM r_iv
+    FROM r_iv  -- a grade on an intake row is timed by graded_at only (C7)
     UNION ALL
     SELECT lead_key, source_record_id, contacted_at, grade, graded_at, budget_confirmed,
         budget_amount, decision_within_days, decision_chain_known, need_clarity, loaded_at,

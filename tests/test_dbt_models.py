@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingest.normalize import person_name_is_full_expr
 from tests.dbt_fixtures import create_warehouse, insert_rows, run_dbt
 
 AS_OF = "2026-03-10"
@@ -21,7 +22,16 @@ LOAD_2 = datetime(2026, 3, 9, 2, 0)
 
 
 def person(name: str | None) -> dict:
-    return {"person_name": name, "person_key": name.lower().replace(" ", "") if name else None}
+    """The person columns as ingest derives them (C2, C3), with ingest's own expression."""
+    with duckdb.connect() as con:
+        is_full = con.execute(
+            f"SELECT {person_name_is_full_expr('t.x')} FROM (SELECT ?::VARCHAR AS x) t", [name]
+        ).fetchall()[0][0]
+    return {
+        "person_name": name,
+        "person_key": name.lower().replace(" ", "") if name else None,
+        "person_name_is_full": is_full,
+    }
 
 
 def mobile(e164: str, kind: str = "mobile") -> dict:

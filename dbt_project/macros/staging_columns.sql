@@ -10,6 +10,7 @@
     file_sha256,
     row_number as source_row_number,
     sheet as source_sheet,
+    parent_record_id,
     load_id,
     loaded_at
 {%- endmacro %}
@@ -22,6 +23,7 @@
     {{ blank_to_null('industry') }} as industry,
     {{ blank_to_null('person_name') }} as person_name,
     {{ blank_to_null('person_key') }} as person_key,
+    coalesce(person_name_is_full, false) as person_name_is_full,
     {{ blank_to_null('title') }} as title,
     {{ blank_to_null('phone') }} as phone,
     coalesce(phone_valid, false) as phone_valid,

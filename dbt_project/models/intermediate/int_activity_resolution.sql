@@ -1,6 +1,7 @@
 -- Which lead each activity (follow-up, status, care action) belongs to (C3).
 -- Grain: one row per activity record (entity, source_record_id).
 -- Tiers, first that finds any lead decides:
+--   0 the intake record of the same file row (a channel's `records`, a sheet's dated lines, C1)
 --   1 lead_ref = an intake export_id in the same id_namespace (the exporting system's lead id)
 --   2 email / mobile phone / corporate domain + person (the linking keys)
 --   3 company + person name
@@ -10,7 +11,7 @@
 with activities as (
     {% for entity, model in [('follow_up', 'stg_follow_ups'), ('status', 'stg_status_changes'),
                              ('care_action', 'stg_care_actions')] %}
-    select '{{ entity }}' as entity, source_record_id, id_namespace, lead_ref
+    select '{{ entity }}' as entity, source_record_id, id_namespace, lead_ref, parent_record_id
     from {{ ref(model) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -33,6 +34,12 @@ intake_key_leads as (
 ),
 
 candidates as (
+    select activities.entity, activities.source_record_id, 0 as tier, intake_leads.lead_key
+    from activities
+    inner join intake_leads on intake_leads.source_record_id = activities.parent_record_id
+
+    union all
+
     select activities.entity, activities.source_record_id, 1 as tier, intake_leads.lead_key
     from activities
     inner join intake_leads
@@ -66,7 +73,7 @@ per_activity as (
         entity,
         source_record_id,
         min(tier) as tier,
-        {% for tier in [1, 2, 3] %}
+        {% for tier in [0, 1, 2, 3] %}
         count(case when tier = {{ tier }} then lead_key end) as tier_{{ tier }}_leads,
         min(case when tier = {{ tier }} then lead_key end) as tier_{{ tier }}_lead{% if not loop.last %},{% endif %}
         {% endfor %}
@@ -79,10 +86,14 @@ decided_counts as (
         entity,
         source_record_id,
         tier,
-        case tier when 1 then tier_1_leads when 2 then tier_2_leads when 3 then tier_3_leads end
-            as candidate_leads,
-        case tier when 1 then tier_1_lead when 2 then tier_2_lead when 3 then tier_3_lead end
-            as any_lead_key
+        case tier
+            when 0 then tier_0_leads when 1 then tier_1_leads
+            when 2 then tier_2_leads when 3 then tier_3_leads
+        end as candidate_leads,
+        case tier
+            when 0 then tier_0_lead when 1 then tier_1_lead
+            when 2 then tier_2_lead when 3 then tier_3_lead
+        end as any_lead_key
     from per_activity
 ),
 
@@ -124,7 +135,7 @@ select
         when decided.candidate_leads > 1 then 'ambiguous_reference'
         else 'resolved'
     end as resolution_status,
-    case decided.tier when 1 then 'lead_ref' when 2 then 'contact_key' when 3 then 'company_person' end
+    case decided.tier when 0 then 'same_row' when 1 then 'lead_ref' when 2 then 'contact_key' when 3 then 'company_person' end
         as resolved_by,
     coalesce(decided.candidate_leads, 0) as candidate_leads,
     decided.candidate_lead_keys

@@ -2,7 +2,11 @@
 -- activity rows find their lead with the same keys. Grain: entity, source_record_id, key_type.
 --   email           normalised, valid email
 --   phone           E.164 of a mobile number (landlines and switchboards never link people)
---   domain_person   corporate email domain + person key (free-mail domains excluded)
+--   domain_person   corporate email domain + person key (free-mail domains excluded), only for a
+--                   name that identifies a person (person_name_is_full) and never between two
+--                   records whose company keys are both present and differ: where records of one
+--                   domain + name name several companies, the key carries the company, and records
+--                   without a company get none (they could join either)
 --   company_person  company key + person key: resolves activities only, never links intake
 --                   (for intake it would only flag a possible duplicate)
 with records as (
@@ -10,10 +14,23 @@ with records as (
                              ('status', 'stg_status_changes'), ('care_action', 'stg_care_actions')] %}
     select
         '{{ entity }}' as entity, source_record_id, email, email_valid, email_domain, email_is_free,
-        phone, phone_valid, phone_kind, phone_masked, person_key, company_key
+        phone, phone_valid, phone_kind, phone_masked, person_key, person_name_is_full, company_key
     from {{ ref(model) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
+),
+
+domain_person as (
+    select entity, source_record_id, person_key, company_key, email_domain || '|' || person_key as base_key
+    from records
+    where email_valid and not email_is_free and email_domain is not null and person_key is not null
+      and person_name_is_full
+),
+
+domain_person_companies as (
+    select base_key, count(distinct company_key) as company_count
+    from domain_person
+    group by base_key
 ),
 
 keys as (
@@ -30,9 +47,16 @@ keys as (
 
     union all
 
-    select entity, source_record_id, person_key, 'domain_person', email_domain || '|' || person_key
-    from records
-    where email_valid and not email_is_free and email_domain is not null and person_key is not null
+    select
+        domain_person.entity, domain_person.source_record_id, domain_person.person_key,
+        'domain_person',
+        case
+            when companies.company_count > 1 then domain_person.base_key || '|' || domain_person.company_key
+            else domain_person.base_key
+        end
+    from domain_person
+    inner join domain_person_companies as companies on companies.base_key = domain_person.base_key
+    where companies.company_count <= 1 or domain_person.company_key is not null
 
     union all
 

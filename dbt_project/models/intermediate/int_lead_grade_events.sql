@@ -1,8 +1,12 @@
 -- Every record carrying a grade or grade facts (C7) before the cut-off, on any intake or activity
--- record. Grain: one row per source record. grade_at = graded_at, else the record's event time.
+-- record. Grain: one row per source record. grade_at = graded_at, else the event time of an
+-- activity record; a grade on an intake row (a sheet's 客户等级) is an observation, not an event at
+-- acquisition (C7): without a mapped graded_at its time is unknown (NULL, timeless).
 {% set grade_cols = 'grade, graded_at, budget_confirmed, budget_amount, decision_within_days, decision_chain_known, need_clarity, loaded_at, load_id, source_row_number' %}
 with records as (
-    select lead_key, 'intake' as entity, source_record_id, event_at, {{ grade_cols }}
+    select
+        lead_key, 'intake' as entity, source_record_id,
+        cast(null as {{ dbt.type_timestamp() }}) as event_at, {{ grade_cols }}
     from {{ ref('int_lead_intake_records') }}
 
     union all

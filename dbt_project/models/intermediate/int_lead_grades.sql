@@ -37,6 +37,9 @@ per_lead as (
         max(case when events.has_grade_facts then 1 else 0 end) = 1 as has_facts,
         min(case when events.has_grade_facts then events.grade_at end) as first_facts_at,
         max(case when events.has_grade_facts then events.grade_at end) as latest_facts_at,
+        -- a grade or facts with no known time (C7): the lead may have been graded before its
+        -- earliest dated grade, so only a dated grade within the deadline proves the SLA met
+        max(case when events.grade_at is null then 1 else 0 end) = 1 as has_untimed_grade,
         {% for fact in facts %}
         {%- set agg = 'bool_or' if fact in ('budget_confirmed', 'decision_chain_known') else 'max' %}
         {{ agg }}(case when events.recency_rank = picks.{{ fact }}_pick then events.{{ fact }} end) as {{ fact }}{% if not loop.last %},{% endif %}
@@ -82,6 +85,7 @@ select
                          per_lead.first_manual_grade_at)
             )
     end as first_graded_at,
+    per_lead.has_untimed_grade,
     per_lead.manual_grade,
     rule_matches.grade as rule_grade,
     {% for fact in facts %}

@@ -1,6 +1,8 @@
 -- Every status a lead was seen in before the cut-off (C8, R8): status records, plus the status
 -- column of intake records (the sheet's 当前状态). Grain: one row per source record with a status.
--- Timeless observations order first (oldest): a dated change always supersedes them.
+-- A status on an intake row is an observation of that row, not an event at acquisition (C8): its
+-- time is the row's status_at, else closed_at for won / lost, else it is timeless. Timeless
+-- observations order first (oldest): a dated change always supersedes them.
 with observations as (
     select
         lead_key, 'status' as entity, source_record_id, changed_at as event_at, status,
@@ -11,11 +13,18 @@ with observations as (
     union all
 
     select
-        lead_key, 'intake', source_record_id, event_at, status,
-        cast(null as {{ dbt.type_string() }}), cast(null as {{ type_double() }}),
+        lead_key, 'intake', source_record_id, observed_at, status, lost_reason, deal_value,
         loaded_at, load_id, source_row_number
-    from {{ ref('int_lead_intake_records') }}
-    where status is not null
+    from (
+        select
+            intake.*,
+            coalesce(
+                status_at, case when status in ('won', 'lost') then closed_at end
+            ) as observed_at
+        from {{ ref('int_lead_intake_records') }} as intake
+        where status is not null
+    ) as observed
+    where {{ visible_at_cutoff('observed_at') }}
 ),
 
 ordered as (

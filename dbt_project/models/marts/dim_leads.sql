@@ -49,6 +49,7 @@ select
     grades.grade_source,
     grades.grade_at,
     grades.first_graded_at,
+    coalesce(grades.has_untimed_grade, false) as has_untimed_grade,
     owner.owner_name,
     owner.assigned_owner_name,
     owner.owner_status,

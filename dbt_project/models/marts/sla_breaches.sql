@@ -2,12 +2,14 @@
 --   met      first grade time − acquisition ≤ 24 h
 --   breached by the excess hours; an ungraded lead only once its deadline is before the cut-off
 --            (hours late counted to the cut-off)
---   unknown  graded, but the grade time is unknown (no graded_at, no event time)
+--   unknown  graded, but the grade time is unknown (a sheet grade without graded_at, C7) and no
+--            dated grade proves the deadline met
 --   pending  ungraded and the deadline is not reached yet
 -- Leads without a known acquisition are left out (C8).
 with leads as (
     select
         lead_key, owner_name, source_label, acquired_at, grade, first_graded_at,
+        coalesce(has_untimed_grade, false) as has_untimed_grade,
         {{ dbt.dateadd('hour', var('grading_sla_hours'), 'acquired_at') }} as grading_deadline
     from {{ ref('dim_leads') }}
     where acquired_at is not null
@@ -22,14 +24,14 @@ select
     grading_deadline,
     first_graded_at,
     case
-        when grade is not null and first_graded_at is null then 'unknown'
         when grade is not null and first_graded_at <= grading_deadline then 'met'
+        when grade is not null and (first_graded_at is null or has_untimed_grade) then 'unknown'
         when grade is not null then 'breached'
         when grading_deadline < {{ cutoff_utc() }} then 'breached'
         else 'pending'
     end as sla_status,
     case
-        when grade is not null and first_graded_at > grading_deadline
+        when grade is not null and first_graded_at > grading_deadline and not has_untimed_grade
             then {{ dbt.datediff('grading_deadline', 'first_graded_at', 'second') }} / 3600.0
         when grade is null and grading_deadline < {{ cutoff_utc() }}
             then {{ dbt.datediff('grading_deadline', cutoff_utc(), 'second') }} / 3600.0

@@ -23,6 +23,10 @@ select
     tags,
     notes,
     {{ accepted_or_null('status', 'status') }} as status,
+    status_at,
+    closed_at,
+    {{ blank_to_null('lost_reason') }} as lost_reason,
+    deal_value,
     {{ blank_to_null('owner_name') }} as owner_name,
     {{ stg_grade_columns() }}
 from latest
