@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 DEMO_DIR := $(CURDIR)/data
-AS_OF ?= $(shell TZ=Asia/Shanghai date +%F)
+AS_OF ?= $(shell TZ=$${LEADFLOW_TIMEZONE:-Asia/Shanghai} date +%F)
 AIRFLOW_ENV := AIRFLOW_HOME=$(CURDIR)/.airflow \
 	AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False \

@@ -13,9 +13,11 @@ from airflow.sdk import Asset, dag, get_current_context, task
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from leadflow.config import INBOX_ASSET_NAME
+from leadflow.config import INBOX_ASSET_NAME, load_settings
 
-BUSINESS_TIMEZONE = "Asia/Shanghai"  # the deployment's business timezone (C4)
+# The deployment's business timezone (C4, LEADFLOW_TIMEZONE): the schedule, the models and the
+# mail all count days in it.
+BUSINESS_TIMEZONE = load_settings().business_timezone
 
 
 def _run_parameters() -> dict:

@@ -76,7 +76,9 @@ def dbt_executable() -> str:
 def transform(
     settings: Settings, as_of: date, run_id: str, *, file_triggered: bool = False
 ) -> dict[str, Any]:
-    """One `dbt build` (models, seeds, tests, unit tests): start-up costs ~5 s per invocation.
+    """One `dbt build` of models, seeds and data tests: start-up costs ~5 s per invocation.
+    Unit tests are the models' known answers, run by `make test` under several timezones; in
+    production they would only cost time, and one written for another zone would stop the run.
 
     The routing rules (config/routing.yaml, or LEADFLOW_ROUTING_RULES) are validated and written
     to config.routing_* first, in every run, so a broken rules file fails early; only forward
@@ -92,7 +94,7 @@ def transform(
         "routing_enabled": routing_enabled,
     }
     command = [
-        dbt_executable(), "build",
+        dbt_executable(), "build", "--exclude-resource-type", "unit_test",
         "--project-dir", str(settings.dbt_project_dir),
         "--profiles-dir", str(settings.dbt_project_dir),
         "--target-path", str(target_dir),
@@ -111,8 +113,11 @@ def transform(
         log.warning("dbt %s %s: %s", r["status"], r["unique_id"], r["message"])
     if completed.returncode != 0:
         tail = "\n".join(completed.stdout.splitlines()[-30:])
-        names = ", ".join(r["unique_id"] for r in failures) or "see output"
-        raise RuntimeError(f"dbt build failed ({names}):\n{tail}\n{completed.stderr[-2000:]}")
+        raise RuntimeError(
+            "dbt build failed; nothing was published or mailed, the last snapshot stays.\n"
+            + failure_report(failures)
+            + f"\n--- dbt output (last lines) ---\n{tail}\n{completed.stderr[-2000:]}"
+        )
     return {
         "nodes": len(results),
         "failed": len(failures),
@@ -136,6 +141,16 @@ def routing_assignments(warehouse: Path, as_of: date) -> dict[str, int]:
             [as_of],
         ).fetchall()
     return dict(rows)
+
+
+def failure_report(failures: list[dict[str, Any]]) -> str:
+    """One line per failing node: what failed and dbt's own message."""
+    if not failures:
+        return "failing node: none reported (dbt stopped before running a node, see its output)"
+    return "\n".join(
+        f"failing node: {r['unique_id']} ({r['status']}): {(r['message'] or '').strip()[:500]}"
+        for r in failures
+    )
 
 
 def summarise_dbt_results(results: list[dict[str, Any]], slowest: int = 5) -> str:
