@@ -473,7 +473,8 @@ GROUP BY lead_key;
 -- int_lead_grade_events: records with a grade or grade facts, known before the cut-off
 CREATE OR REPLACE TEMP TABLE r_grade_events AS
 WITH records AS (
-    SELECT lead_key, source_record_id, NULL::TIMESTAMP, grade, graded_at, budget_confirmed,
+    SELECT lead_key, source_record_id, NULL::TIMESTAMP AS event_at, grade, graded_at,
+        budget_confirmed,
         budget_amount, decision_within_days, decision_chain_known, need_clarity, loaded_at,
         load_id, rn
     FROM r_iv  -- a grade on an intake row is timed by graded_at only (C7)
