@@ -83,15 +83,18 @@ def transform(
     The routing rules (config/routing.yaml, or LEADFLOW_ROUTING_RULES) are validated and written
     to config.routing_* first, in every run, so a broken rules file fails early; only forward
     runs route (var routing_enabled, C9): backfills and file-triggered runs do not."""
+    from leadflow.marts_release import build_slot, release
     from leadflow.routing_rules import default_rules_path, load_routing_rules
 
     routing_enabled = run_kind(as_of, settings, file_triggered=file_triggered) == "forward"
     routing = load_routing_rules(settings.warehouse, default_rules_path())
     target_dir = settings.data_dir / "dbt" / "target"
+    slot = build_slot(settings.warehouse)
     variables = {
         "as_of": as_of.isoformat(),
         "business_timezone": settings.business_timezone,
         "routing_enabled": routing_enabled,
+        "marts_schema": slot,
     }
     command = [
         dbt_executable(), "build", "--exclude-resource-type", "unit_test",
@@ -114,10 +117,11 @@ def transform(
     if completed.returncode != 0:
         tail = "\n".join(completed.stdout.splitlines()[-30:])
         raise RuntimeError(
-            "dbt build failed; nothing was published or mailed, the last snapshot stays.\n"
+            "dbt build failed; the marts, the snapshot and the mail stay on the last good build.\n"
             + failure_report(failures)
             + f"\n--- dbt output (last lines) ---\n{tail}\n{completed.stderr[-2000:]}"
         )
+    release(settings.warehouse, slot, run_id=run_id, as_of=as_of)
     return {
         "nodes": len(results),
         "failed": len(failures),

@@ -449,15 +449,21 @@ def test_dbt_unit_tests_pass_in_any_business_timezone(tmp_path, timezone):
     assert " PASS=" in units.stdout and "ERROR=0" in units.stdout
 
 
-def test_a_failed_build_names_the_failing_node(tmp_path):
+def test_a_failed_build_names_the_failing_node_and_keeps_the_last_good_marts(tmp_path):
+    wh = Warehouse(tmp_path / "run")
+    wh.drop(MAVEN)
+    wh.ingest()
+    wh.build("2026-11-20")
+    good = wh.sql("select lead_key, current_status from marts.dim_leads order by 1")
     project = tmp_path / "dbt_project"
     shutil.copytree(REPO / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
-    broken = project / "models" / "staging" / "stg_owners.sql"
-    broken.write_text("select no_such_column from {{ source('raw', 'owner_records') }}\n")
-    wh = Warehouse(tmp_path / "run")
+    broken = project / "models" / "marts" / "owner_queue.sql"
+    broken.write_text("select no_such_column from {{ ref('dim_leads') }}\n")
     wh.settings = replace(wh.settings, dbt_project_dir=project)
-    wh.ingest()
     with pytest.raises(RuntimeError) as failure:
-        wh.build("2026-11-20")
-    assert "failing node: model.leadflow.stg_owners (error)" in str(failure.value)
+        wh.build("2017-06-01")  # a backfill would change every status: it must not show
+    assert "failing node: model.leadflow.owner_queue (error)" in str(failure.value)
     assert "no_such_column" in str(failure.value)
+    # the half-built backfill is not what people read: the marts are the last good build's
+    assert wh.sql("select lead_key, current_status from marts.dim_leads order by 1") == good
+    assert wh.one("select count(*) from marts.owner_queue")[0] > 0
