@@ -111,7 +111,7 @@ def lead_pipeline():
         p = _run_parameters()
         return _locked("validate", pipeline.validate, p["settings"], p["as_of"], p["run_id"])
 
-    @task(retries=0)  # a failed build is a model or data problem: retrying repeats it
+    @task  # a failed build (BuildFailed) fails at once; another run in progress is retried
     def transform(validated: dict) -> dict:
         from leadflow import pipeline
 

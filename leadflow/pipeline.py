@@ -21,8 +21,13 @@ from typing import Any
 
 from leadflow import warehouse as warehouse_db
 from leadflow.config import Settings, is_forward_run
+from leadflow.errors import LeadflowError
 
 log = logging.getLogger(__name__)
+
+
+class BuildFailed(LeadflowError):
+    """A model or a test of the data failed: running the same build again repeats it."""
 
 
 def new_run_id() -> str:
@@ -218,7 +223,7 @@ def transform(
     if completed.returncode != 0:
         tail = "\n".join(completed.stdout.splitlines()[-30:])
         names = ", ".join(r["unique_id"] for r in failures) or "see output"
-        raise RuntimeError(f"dbt build failed ({names}):\n{tail}\n{completed.stderr[-2000:]}")
+        raise BuildFailed(f"dbt build failed ({names}):\n{tail}\n{completed.stderr[-2000:]}")
     return {
         "nodes": len(results),
         "failed": len(failures),
