@@ -229,3 +229,40 @@ def test_dag_task_fails_for_good_on_a_fault_only_a_person_can_fix(
         dag_module._locked("publish", full_disk)
     assert not isinstance(raised.value, AirflowFailException)
     assert lock_path(task_context).read_text() == ""  # released after the failure
+
+
+def test_in_airflow_a_busy_lock_is_retried_and_a_fault_a_person_must_fix_is_not(
+    tmp_path: Path,
+) -> None:
+    """The real Airflow (`airflow tasks test`): the ingest task, while another process holds the
+    lock, ends up_for_retry; with a warehouse path that cannot exist, failed (no retries)."""
+    from tests.e2e_support import airflow_env
+
+    home, data = tmp_path / "airflow", tmp_path / "data"
+    home.mkdir()
+    env = airflow_env(home, data, LEADFLOW_RUN_LOCK_WAIT_SECONDS="1")
+    airflow = str(BIN / "airflow")
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+
+    def ingest_task(**extra: str) -> str:
+        done = subprocess.run(
+            [airflow, "tasks", "test", "lead_pipeline", "ingest", "2026-11-20"],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        return done.stdout + done.stderr
+
+    holder = hold(data / "warehouse" / "leadflow.duckdb")
+    try:
+        busy = ingest_task()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert f"another run is in progress (pid {holder.pid}" in busy
+    assert "new_state=up_for_retry" in busy, busy[-3000:]
+    (tmp_path / "a-file").write_text("not a folder")
+    wrong = ingest_task(LEADFLOW_WAREHOUSE=str(tmp_path / "a-file" / "wh.duckdb"))
+    assert "cannot open the run lock" in wrong
+    assert "new_state=failed" in wrong, wrong[-3000:]
