@@ -53,8 +53,9 @@ LOCK_WAIT_SECONDS = 600
 def _locked(task: str, step: Callable[..., dict], *args: Any, **kwargs: Any) -> dict:
     """Run one shared step under the run lock that `leadflow run` takes too (C9).
 
-    Another run in progress, or a full disk, is worth a retry: raised as is, Airflow retries
-    the task. A fault only a person can fix (a read-only publish folder) fails it at once."""
+    Another run in progress, or a full disk, is worth a retry: raised as AirflowException,
+    Airflow retries the task. A fault only a person can fix (a read-only publish folder, a
+    failed dbt build) raises AirflowFailException: the task fails at once, without retries."""
     from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
     from leadflow.config import load_settings
