@@ -5,13 +5,15 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 DEMO_DIR := $(CURDIR)/data
 AS_OF ?= $(shell TZ=$${LEADFLOW_TIMEZONE:-Asia/Shanghai} date +%F)
-AIRFLOW_ENV := AIRFLOW_HOME=$(CURDIR)/.airflow \
+# One Airflow home under the data folder: `make demo` runs the DAG in it, `make airflow` shows it.
+AIRFLOW_HOME_DIR := $(DEMO_DIR)/airflow
+AIRFLOW_ENV := AIRFLOW_HOME=$(AIRFLOW_HOME_DIR) \
 	AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False \
-	AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=sqlite:///$(CURDIR)/.airflow/airflow.db \
+	AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=sqlite:///$(AIRFLOW_HOME_DIR)/airflow.db \
 	LEADFLOW_DATA_DIR=$(DEMO_DIR)
 
-.PHONY: install demo test lint format clean docs
+.PHONY: install demo test lint format clean docs airflow env
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,15 +24,25 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 install: $(VENV)/.installed
 
 demo: install
-	rm -rf $(DEMO_DIR) $(CURDIR)/.airflow
+	rm -rf $(DEMO_DIR)
 	$(BIN)/leadflow demo-data --out $(DEMO_DIR)/inbox --as-of $(AS_OF) > /dev/null
-	$(AIRFLOW_ENV) $(BIN)/airflow db migrate > $(CURDIR)/.airflow-migrate.log 2>&1 \
-		|| (cat $(CURDIR)/.airflow-migrate.log; exit 1)
+	mkdir -p $(AIRFLOW_HOME_DIR)
+	$(AIRFLOW_ENV) $(BIN)/airflow db migrate > $(AIRFLOW_HOME_DIR)/migrate.log 2>&1 \
+		|| (cat $(AIRFLOW_HOME_DIR)/migrate.log; exit 1)
 	$(AIRFLOW_ENV) $(BIN)/airflow dags test lead_pipeline $(AS_OF) \
 		--conf '{"as_of": "$(AS_OF)", "send": true}' > $(DEMO_DIR)/airflow-dags-test.log 2>&1 \
 		|| (tail -n 80 $(DEMO_DIR)/airflow-dags-test.log; exit 1)
 	@LEADFLOW_DATA_DIR=$(DEMO_DIR) $(BIN)/leadflow summary
 	@echo "  airflow log         $(DEMO_DIR)/airflow-dags-test.log"
+
+# The Airflow UI without Docker: `airflow standalone` with these DAGs, AIRFLOW_HOME in
+# data/airflow; prints the URL and the login, runs until Ctrl-C (AIRFLOW_PORT, default 8080).
+airflow: install
+	LEADFLOW_DATA_DIR=$(DEMO_DIR) VENV_BIN=$(BIN) scripts/airflow_ui.sh
+
+# .env for docker-compose.yml: your uid and fresh random secrets; never overwrites one.
+env:
+	scripts/new_env.sh .env
 
 docs: install  # dbt docs of the demo warehouse (run `make demo` first)
 	cd $(DEMO_DIR) && LEADFLOW_WAREHOUSE=$(DEMO_DIR)/warehouse/leadflow.duckdb $(BIN)/dbt docs generate \

@@ -434,7 +434,7 @@ def run_pipeline(plan: RunPlan, work: Path, stamp: str) -> list[StageResult]:
 
     def validate() -> tuple[dict[str, Any], int]:
         with maybe_profiled("validate", plan, RESULTS):
-            summary = pipeline.validate(settings, ingested["load_ids"], as_of, run_id)
+            summary = pipeline.validate(settings, as_of, run_id)
         return summary, summary["rows_validated"]
 
     measure(run, leads, "validate", validate, results, lambda s: f"{s['flags']:,} flags")

@@ -6,7 +6,9 @@ Heavy libraries are imported inside the tasks, so parsing this file stays fast.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pendulum
 from airflow.sdk import Asset, dag, get_current_context, task
@@ -45,6 +47,34 @@ def _run_parameters() -> dict:
     }
 
 
+# A task waits this long for the run lock (a `leadflow run` in progress) unless
+# LEADFLOW_RUN_LOCK_WAIT_SECONDS says otherwise; then it fails and Airflow retries it.
+LOCK_WAIT_SECONDS = 600
+
+
+def _locked(task: str, step: Callable[..., dict], *args: Any, **kwargs: Any) -> dict:
+    """Run one shared step under the run lock that `leadflow run` takes too (C9).
+
+    Another run in progress, or a full disk, is worth a retry: raised as AirflowException,
+    Airflow retries the task. A fault only a person can fix (a read-only publish folder, a
+    failed dbt build) raises AirflowFailException: the task fails at once, without retries."""
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+    from leadflow.config import load_settings
+    from leadflow.errors import LeadflowError
+    from leadflow.run_lock import run_lock, wait_seconds
+
+    context = get_current_context()
+    what = f"airflow lead_pipeline {context['run_id']} task {task}"
+    try:
+        with run_lock(load_settings().warehouse, what=what, wait=wait_seconds(LOCK_WAIT_SECONDS)):
+            return step(*args, **kwargs)
+    except LeadflowError as exc:
+        if exc.retryable:
+            raise AirflowException(str(exc)) from None
+        raise AirflowFailException(str(exc)) from None
+
+
 INBOX = Asset(INBOX_ASSET_NAME)  # emitted by inbox_watch when files wait
 
 
@@ -73,22 +103,29 @@ def lead_pipeline():
         from leadflow import pipeline
 
         p = _run_parameters()
-        return pipeline.ingest(p["settings"], p["run_id"])
+        return _locked("ingest", pipeline.ingest, p["settings"], p["run_id"])
 
     @task
     def validate(ingested: dict) -> dict:
+        """Every load not validated yet, this run's and any a killed run left (not only
+        `ingested`, which only orders the tasks)."""
         from leadflow import pipeline
 
         p = _run_parameters()
-        return pipeline.validate(p["settings"], ingested["load_ids"], p["as_of"], p["run_id"])
+        return _locked("validate", pipeline.validate, p["settings"], p["as_of"], p["run_id"])
 
-    @task(retries=0)  # a failed build is a model or data problem: retrying repeats it
+    @task  # a failed build (BuildFailed) fails at once; another run in progress is retried
     def transform(validated: dict) -> dict:
         from leadflow import pipeline
 
         p = _run_parameters()
-        return pipeline.transform(
-            p["settings"], p["as_of"], p["run_id"], file_triggered=p["file_triggered"]
+        return _locked(
+            "transform",
+            pipeline.transform,
+            p["settings"],
+            p["as_of"],
+            p["run_id"],
+            file_triggered=p["file_triggered"],
         )
 
     @task
@@ -96,8 +133,13 @@ def lead_pipeline():
         from leadflow import pipeline
 
         p = _run_parameters()
-        return pipeline.publish(
-            p["settings"], p["as_of"], p["run_id"], file_triggered=p["file_triggered"]
+        return _locked(
+            "publish",
+            pipeline.publish,
+            p["settings"],
+            p["as_of"],
+            p["run_id"],
+            file_triggered=p["file_triggered"],
         )
 
     @task
@@ -105,24 +147,28 @@ def lead_pipeline():
         from leadflow import pipeline
 
         p = _run_parameters()
-        mailed = pipeline.notify(
-            p["settings"],
-            p["as_of"],
-            send=p["send"],
-            resend=p["resend"],
-            file_triggered=p["file_triggered"],
-        )
-        summary = {
-            "run_id": p["run_id"],
-            "as_of": p["as_of"].isoformat(),
-            "ingest": ingested,
-            "validate": validated,
-            "transform": transformed,
-            "publish": published,
-            "notify": mailed,
-        }
-        pipeline.record_run(p["settings"], p["run_id"], p["as_of"], summary)
-        return mailed
+
+        def notify_and_record() -> dict:
+            mailed = pipeline.notify(
+                p["settings"],
+                p["as_of"],
+                send=p["send"],
+                resend=p["resend"],
+                file_triggered=p["file_triggered"],
+            )
+            summary = {
+                "run_id": p["run_id"],
+                "as_of": p["as_of"].isoformat(),
+                "ingest": ingested,
+                "validate": validated,
+                "transform": transformed,
+                "publish": published,
+                "notify": mailed,
+            }
+            pipeline.record_run(p["settings"], p["run_id"], p["as_of"], summary)
+            return mailed
+
+        return _locked("notify", notify_and_record)
 
     ingested = ingest()
     validated = validate(ingested)

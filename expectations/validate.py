@@ -61,7 +61,7 @@ NS_RANGE = (pd.Timestamp.min, pd.Timestamp.max)
 
 def validate_loads(
     warehouse: Path,
-    load_ids: list[str],
+    load_ids: list[str] | None = None,
     *,
     channels_dir: Path,
     as_of: date,
@@ -69,22 +69,30 @@ def validate_loads(
     reports_dir: Path,
     run_id: str,
 ) -> dict:
-    """Validate the raw rows of `load_ids`, flag channel staleness, write flags and Data Docs."""
+    """Validate the raw rows of `load_ids` (None: every load not validated yet, whoever loaded
+    it), flag channel staleness, write flags and Data Docs, and record the loads as validated."""
     tz = ZoneInfo(business_timezone)
-    load_ids = sorted({str(i) for i in load_ids if i})
     configs = load_channel_configs(Path(channels_dir))
     flagged_at = datetime.now(UTC).replace(tzinfo=None)  # audit column only (C9)
     docs_dir = Path(reports_dir) / "data_docs"
     con = warehouse_db.connect(warehouse, streaming=True)
     try:
         ensure_flags_table(con)
+        ensure_validated_loads(con)
+        if load_ids is None:
+            load_ids = pending_loads(con)
+        load_ids = sorted({str(i) for i in load_ids if i})
+        log.info("validating %d loads", len(load_ids))
         owners = owner_directory(con)
         batches = _batch_plan(con, load_ids, configs)
         suites = {
             name: build_suite(cfg, as_of=as_of, tz=tz, owner_names=owners)
             for name, cfg in {**configs, **{b.name: b for b in batches}}.items()
         }
-        context = _gx_context(docs_dir, suites.values())
+        # Nothing picked (a run with no new file): no GX (~9 s to import), the docs stay those
+        # of the last validation; only the freshness flags below are recomputed.
+        index = docs_dir / "index.html"
+        context = _gx_context(docs_dir, suites.values()) if batches or not index.exists() else None
         parts = [empty_flags()]
         rows_validated = 0
         for config in batches:
@@ -98,16 +106,80 @@ def validate_loads(
         write_flags(
             con, flags, load_ids=load_ids, run_id=run_id, as_of=as_of, flagged_at=flagged_at
         )
+        # After the flags' own transaction: a crash in between validates these loads again,
+        # and write_flags replaces a load's flags, so nothing is doubled.
+        mark_validated(con, load_ids, run_id=run_id, validated_at=flagged_at)
     finally:
         con.close()
-    index = _build_data_docs(context, docs_dir)
+    if context is not None:
+        index = _build_data_docs(context, docs_dir)
     return {
+        "loads_validated": len(load_ids),
         "batches": len(batches),
         "rows_validated": rows_validated,
         "flags": len(flags),
         "flags_by_check": dict(sorted(Counter(flags["check_name"]).items())),
         "data_docs": str(index),
     }
+
+
+# --------------------------------------------------------------------------- which loads
+
+
+def ensure_validated_loads(con: duckdb.DuckDBPyConnection) -> None:
+    """`dq.validated_loads`: one row per load whose rows have been validated. Created on first
+    use; in a warehouse validated before it existed, the loads of finished runs and the loads
+    that have flags count as validated (run_id NULL), every other load is validated next."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'dq' AND table_name = 'validated_loads'"
+    ).fetchone()[0]
+    if exists:
+        return
+    con.execute(
+        "CREATE TABLE dq.validated_loads "
+        "(load_id VARCHAR PRIMARY KEY, run_id VARCHAR, validated_at TIMESTAMP)"
+    )
+    tables = {
+        f"{schema}.{name}"
+        for schema, name in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables"
+        ).fetchall()
+    }
+    if "raw.load_manifest" not in tables:
+        return
+    finished = (
+        " OR run_id IN (SELECT run_id FROM ops.run_summary)" if "ops.run_summary" in tables else ""
+    )
+    con.execute(
+        "INSERT INTO dq.validated_loads SELECT DISTINCT load_id, NULL, NULL "
+        "FROM raw.load_manifest WHERE status = 'loaded' "
+        f"AND (load_id IN (SELECT load_id FROM dq.flags){finished})"
+    )
+
+
+def pending_loads(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Loaded files not validated yet, in load order: a run killed after ingest leaves its
+    loads here for the next run, whichever run (CLI or DAG) loaded them."""
+    if "load_manifest" not in _raw_tables(con):
+        return []
+    rows = con.execute(
+        "SELECT load_id FROM raw.load_manifest m WHERE status = 'loaded' AND NOT EXISTS "
+        "(SELECT 1 FROM dq.validated_loads v WHERE v.load_id = m.load_id) "
+        "ORDER BY loaded_at, load_id"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def mark_validated(
+    con: duckdb.DuckDBPyConnection, load_ids: list[str], *, run_id: str, validated_at: datetime
+) -> None:
+    if not load_ids:
+        return
+    con.execute(
+        "INSERT INTO dq.validated_loads SELECT unnest($ids), $run_id, $at ON CONFLICT DO NOTHING",
+        {"ids": load_ids, "run_id": run_id, "at": validated_at},
+    )
 
 
 # --------------------------------------------------------------------------- reading

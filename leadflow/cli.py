@@ -35,6 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", type=_date, default=None, help="business date (default today)")
     run.add_argument("--send", action="store_true", help="mail even on a backfill (C9)")
     run.add_argument("--resend", action="store_true", help="mail again for a date already sent")
+    run.add_argument(
+        "--wait",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="wait this long for another run to finish (default: "
+        "LEADFLOW_RUN_LOCK_WAIT_SECONDS, else 0: exit at once)",
+    )
 
     summary = sub.add_parser("summary", help="print the summary of the latest run")
     summary.add_argument("--warehouse", type=Path)
@@ -42,9 +50,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# `leadflow run` exits with this when another run holds the warehouse (EX_TEMPFAIL: try later).
+EXIT_RUN_IN_PROGRESS = 75
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    from leadflow.errors import LeadflowError
+    from leadflow.run_lock import RunInProgress
+
+    try:
+        return _command(args)
+    except RunInProgress as exc:
+        print(f"leadflow: {exc}", file=sys.stderr)
+        return EXIT_RUN_IN_PROGRESS
+    except LeadflowError as exc:  # a fault the message explains: no traceback
+        print(f"leadflow: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "demo-data":
         from leadflow.demo_data import generate
 
@@ -60,8 +86,9 @@ def main(argv: list[str] | None = None) -> int:
 
         settings = load_settings(inbox=args.inbox, warehouse=args.warehouse, outbox=args.outbox)
         as_of = resolve_as_of(args.as_of, settings.tz)
-        run_all(settings, as_of, send=args.send, resend=args.resend)
-        print(format_summary(latest_summary(settings.warehouse), settings))
+        summary = run_all(settings, as_of, send=args.send, resend=args.resend, lock_wait=args.wait)
+        # as stored in ops.run_summary; read back here it could race the next run's lock
+        print(format_summary(json.loads(json.dumps(summary, default=str)), settings))
         return 0
     if args.command == "summary":
         settings = load_settings(warehouse=args.warehouse)
@@ -77,7 +104,21 @@ def main(argv: list[str] | None = None) -> int:
 def latest_summary(warehouse: Path) -> dict[str, Any]:
     import duckdb
 
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    from leadflow.errors import LeadflowError
+    from leadflow.run_lock import current_holder
+
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as exc:
+        holder = current_holder(warehouse)
+        if holder is None:
+            raise
+        raise LeadflowError(
+            f"the warehouse {warehouse} is being written by a run ({holder.describe()}): "
+            "try again when it is done",
+            retryable=True,
+        ) from exc
+    with con:
         row = con.execute(
             "SELECT summary FROM ops.run_summary ORDER BY finished_at DESC LIMIT 1"
         ).fetchone()

@@ -21,8 +21,13 @@ from typing import Any
 
 from leadflow import warehouse as warehouse_db
 from leadflow.config import Settings, is_forward_run
+from leadflow.errors import LeadflowError
 
 log = logging.getLogger(__name__)
+
+
+class BuildFailed(LeadflowError):
+    """A model or a test of the data failed: running the same build again repeats it."""
 
 
 def new_run_id() -> str:
@@ -39,11 +44,16 @@ def waiting_files(settings: Settings) -> list[str]:
 
 
 def ingest(settings: Settings, run_id: str) -> dict[str, Any]:
-    """Load every file waiting in the inbox into the raw tables (C1, C2)."""
+    """Load every file waiting in the inbox into the raw tables (C1, C2).
+
+    Each file is loaded in one transaction, then moved to the archive: a run killed mid-file
+    leaves the file in the inbox and nothing of it in the warehouse, and the next run loads it.
+    A run killed between the commit and the move is finished first (`archive_committed`)."""
     from ingest.loader import ingest_inbox
 
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
-    return ingest_inbox(
+    archived = archive_committed(settings)
+    result = ingest_inbox(
         settings.warehouse,
         settings.inbox,
         settings.channels_dir,
@@ -51,15 +61,90 @@ def ingest(settings: Settings, run_id: str) -> dict[str, Any]:
         business_timezone=settings.business_timezone,
         reports_dir=settings.reports_dir,
     )
+    return {**result, "archived_after_interrupted_run": archived}
 
 
-def validate(settings: Settings, load_ids: list[str], as_of: date, run_id: str) -> dict[str, Any]:
-    """Run the expectation suites on the new batches only and write flags (C6)."""
+def archive_committed(settings: Settings) -> list[str]:
+    """Archive the inbox files a killed run had loaded but not yet moved; returns their names.
+
+    Such a file has the content (SHA-256) of a committed load and no copy in the archive. A
+    file dropped again on purpose has its first copy archived, so it is loaded again as usual
+    (a re-drop is recorded as a load that adds nothing, C1). Runs hold the run lock, so no
+    live run can be between its commit and its move."""
+    from ingest.loader import inbox_files, sha256_of
+
+    waiting = inbox_files(settings.inbox)
+    if not waiting or not settings.warehouse.exists():
+        return []
+    committed = _committed_loads(settings.warehouse)
+    archived = []
+    for path in waiting:
+        sha = sha256_of(path)
+        if sha not in committed or _archived_copy(settings.archive_dir, path, sha):
+            continue
+        target = _archive(path, settings.archive_dir)
+        log.warning(
+            "%s: loaded by an interrupted run (load %s) but never archived: archived now as %s",
+            path.name,
+            committed[sha],
+            target.name,
+        )
+        archived.append(path.name)
+    return archived
+
+
+def _committed_loads(warehouse: Path) -> dict[str, str]:
+    """SHA-256 -> load id of every committed load of a file."""
+    with warehouse_db.connect(warehouse, read_only=True) as con:
+        exists = con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'raw' AND table_name = 'load_manifest'"
+        ).fetchone()[0]
+        if not exists:
+            return {}
+        rows = con.execute(
+            "SELECT file_sha256, min(load_id) FROM raw.load_manifest WHERE status = 'loaded' "
+            "GROUP BY file_sha256"
+        ).fetchall()
+    return dict(rows)
+
+
+def _archived_copy(archive: Path, path: Path, sha: str) -> bool:
+    from ingest.loader import sha256_of
+
+    if not archive.is_dir():
+        return False
+    size = path.stat().st_size
+    return any(
+        p.is_file() and p.stat().st_size == size and sha256_of(p) == sha
+        for p in archive.iterdir()
+        if p.name == path.name or p.name.startswith(path.stem + ".")
+    )
+
+
+def _archive(path: Path, archive: Path) -> Path:
+    """Move like the loader does: archive/<name>, or <stem>.<UTC stamp><suffix> if taken."""
+    import shutil
+
+    archive.mkdir(parents=True, exist_ok=True)
+    target = archive / path.name
+    if target.exists():
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        target = archive / f"{path.stem}.{stamp}{path.suffix}"
+    shutil.move(str(path), target)
+    return target
+
+
+def validate(settings: Settings, as_of: date, run_id: str) -> dict[str, Any]:
+    """Run the expectation suites on every load not validated yet and write flags (C6).
+
+    The loads come from the warehouse (`dq.validated_loads`), not from this run's ingest: a run
+    killed after loading files leaves them to the next run, whether the CLI or the DAG runs it."""
     from expectations.validate import validate_loads
 
     return validate_loads(
         settings.warehouse,
-        load_ids,
+        None,
         channels_dir=settings.channels_dir,
         as_of=as_of,
         business_timezone=settings.business_timezone,
@@ -71,6 +156,24 @@ def validate(settings: Settings, load_ids: list[str], as_of: date, run_id: str) 
 def dbt_executable() -> str:
     candidate = Path(sys.executable).with_name("dbt")
     return str(candidate) if candidate.exists() else "dbt"
+
+
+# dbt runs as a child process. Should this process be killed (SIGKILL, the OOM killer), the child
+# must not live on, writing the warehouse under the next run: on Linux a tiny launcher asks the
+# kernel to kill it with its parent (PR_SET_PDEATHSIG survives exec), then becomes dbt.
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None).prctl(1, signal.SIGKILL)\n"  # 1 = PR_SET_PDEATHSIG
+    "os.getppid() == int(sys.argv[1]) or os._exit(137)\n"  # the parent died before prctl
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def child_command(command: list[str]) -> list[str]:
+    """`command`, wrapped so that its process dies with this one (Linux; elsewhere as is)."""
+    if not sys.platform.startswith("linux"):
+        return command
+    return [sys.executable, "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *command]
 
 
 def transform(
@@ -104,9 +207,17 @@ def transform(
         "--log-path", str(settings.data_dir / "dbt" / "logs"),
         "--vars", json.dumps(variables),
     ]  # fmt: skip
-    env = {**os.environ, "LEADFLOW_WAREHOUSE": str(settings.warehouse)}
+    # No usage statistics: nothing goes to the network at run time, and dbt then writes no
+    # .user.yml into the (read-only in the image) project directory.
+    env = {
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **os.environ,
+        "LEADFLOW_WAREHOUSE": str(settings.warehouse),
+    }
+    # A build killed before the end leaves the previous build's results: never read those.
+    (target_dir / "run_results.json").unlink(missing_ok=True)
     started = time.monotonic()
-    completed = subprocess.run(command, env=env, capture_output=True, text=True)
+    completed = subprocess.run(child_command(command), env=env, capture_output=True, text=True)
     results = _dbt_results(target_dir / "run_results.json")
     _store_dbt_results(settings, run_id, results)
     failures = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
@@ -116,7 +227,7 @@ def transform(
         log.warning("dbt %s %s: %s", r["status"], r["unique_id"], r["message"])
     if completed.returncode != 0:
         tail = "\n".join(completed.stdout.splitlines()[-30:])
-        raise RuntimeError(
+        raise BuildFailed(
             "dbt build failed; the marts, the snapshot and the mail stay on the last good build.\n"
             + failure_report(failures)
             + f"\n--- dbt output (last lines) ---\n{tail}\n{completed.stderr[-2000:]}"
@@ -307,14 +418,22 @@ def run_all(
     send: bool = False,
     resend: bool = False,
     run_id: str | None = None,
+    lock_wait: float | None = None,
 ) -> dict[str, Any]:
-    """Every step in order, in-process: what `leadflow run` does, and the DAG does task by task."""
+    """Every step in order, in-process: what `leadflow run` does, and the DAG does task by task.
+
+    The run holds the warehouse's run lock throughout; another run waits up to `lock_wait`
+    seconds (default: LEADFLOW_RUN_LOCK_WAIT_SECONDS, else 0), then RunInProgress is raised."""
+    from leadflow.run_lock import run_lock, wait_seconds
+
     run_id = run_id or new_run_id()
+    wait = wait_seconds() if lock_wait is None else lock_wait
     summary: dict[str, Any] = {"run_id": run_id, "as_of": as_of.isoformat()}
-    summary["ingest"] = timed(ingest, settings, run_id)
-    summary["validate"] = timed(validate, settings, summary["ingest"]["load_ids"], as_of, run_id)
-    summary["transform"] = timed(transform, settings, as_of, run_id)
-    summary["publish"] = timed(publish, settings, as_of, run_id)
-    summary["notify"] = timed(notify, settings, as_of, send=send, resend=resend)
-    record_run(settings, run_id, as_of, summary)
+    with run_lock(settings.warehouse, what=f"leadflow run {run_id} for {as_of}", wait=wait):
+        summary["ingest"] = timed(ingest, settings, run_id)
+        summary["validate"] = timed(validate, settings, as_of, run_id)
+        summary["transform"] = timed(transform, settings, as_of, run_id)
+        summary["publish"] = timed(publish, settings, as_of, run_id)
+        summary["notify"] = timed(notify, settings, as_of, send=send, resend=resend)
+        record_run(settings, run_id, as_of, summary)
     return summary

@@ -4,30 +4,70 @@ BI tools never open the warehouse the pipeline writes (DuckDB has one writer): t
 `publish/leadflow_marts.duckdb`, which is built beside it under a temporary name and renamed over
 the old one, or `publish/parquet/current/<mart>.parquet`, where `current` is a symlink switched
 to a complete new folder. A reader holding the old file keeps reading the old, whole snapshot.
+
+Faults: a run killed mid-publish leaves only hidden staging files, which the next publish
+removes (runs hold the run lock, so staging of another run is always a dead run's). A full disk
+or a folder the pipeline may not write fails the step with PublishError naming the path; the
+previous snapshot and Parquet version stay as they were.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 from leadflow import warehouse as warehouse_db
+from leadflow.errors import LeadflowError
+
+log = logging.getLogger(__name__)
 
 SNAPSHOT_NAME = "leadflow_marts.duckdb"
 KEEP_PARQUET_VERSIONS = 3
+STAGING_SUFFIX = ".tmp"
+# Errors a retry can cure (space freed, a share back); a permission or read-only mount cannot.
+RETRYABLE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EAGAIN})
+
+
+class PublishError(LeadflowError):
+    """The snapshot could not be written; the previous one is untouched."""
 
 
 def publish_marts(warehouse: Path, publish_dir: Path, *, run_id: str) -> dict[str, Any]:
-
-    publish_dir.mkdir(parents=True, exist_ok=True)
     snapshot = publish_dir / SNAPSHOT_NAME
-    staging = publish_dir / f".{SNAPSHOT_NAME}.{run_id}.tmp"
+    staging = publish_dir / f".{SNAPSHOT_NAME}.{run_id}{STAGING_SUFFIX}"
     parquet_root = publish_dir / "parquet"
-    version_dir = parquet_root / run_id
-    version_dir.mkdir(parents=True, exist_ok=True)
-    staging.unlink(missing_ok=True)
+    parquet_staging = parquet_root / f".{run_id}{STAGING_SUFFIX}"
+    try:
+        parquet_root.mkdir(parents=True, exist_ok=True)
+        remove_staging(publish_dir)
+        parquet_staging.mkdir()
+        counts = _write_snapshot(warehouse, staging, parquet_staging)
+        log.info("publish: %d marts staged in %s", len(counts), publish_dir)
+        version_dir = _free_version_dir(parquet_root, run_id)
+        parquet_staging.rename(version_dir)
+        os.replace(staging, snapshot)  # atomic on one file system
+        _switch_symlink(parquet_root / "current", version_dir)
+    except Exception as exc:
+        _discard(staging, parquet_staging)
+        if not _is_storage_fault(exc):
+            raise
+        raise _publish_error(exc, publish_dir) from exc
+    _prune(parquet_root, keep=version_dir)
+    log.info("published %s", snapshot)
+    return {
+        "published": True,
+        "snapshot": str(snapshot),
+        "parquet": str(parquet_root / "current"),
+        "marts": counts,
+    }
+
+
+def _write_snapshot(warehouse: Path, staging: Path, parquet_dir: Path) -> dict[str, int]:
+    """Every mart into the staging DuckDB file and one Parquet file each; row counts."""
     with warehouse_db.connect(staging) as con:
         con.execute(f"ATTACH '{warehouse}' AS wh (READ_ONLY)")
         marts = [
@@ -43,19 +83,89 @@ def publish_marts(warehouse: Path, publish_dir: Path, *, run_id: str) -> dict[st
         for mart in marts:
             con.execute(f'CREATE TABLE marts."{mart}" AS SELECT * FROM wh.marts."{mart}"')
             con.execute(
-                f"COPY marts.\"{mart}\" TO '{version_dir / (mart + '.parquet')}' (FORMAT parquet)"
+                f"COPY marts.\"{mart}\" TO '{parquet_dir / (mart + '.parquet')}' (FORMAT parquet)"
             )
             counts[mart] = con.execute(f'SELECT count(*) FROM marts."{mart}"').fetchone()[0]
         con.execute("DETACH wh")
-    os.replace(staging, snapshot)  # atomic on one file system
-    _switch_symlink(parquet_root / "current", version_dir)
-    _prune(parquet_root, keep=version_dir)
-    return {
-        "published": True,
-        "snapshot": str(snapshot),
-        "parquet": str(parquet_root / "current"),
-        "marts": counts,
-    }
+        con.execute("CHECKPOINT")  # everything in the file itself before it is renamed
+    return counts
+
+
+def _free_version_dir(parquet_root: Path, run_id: str) -> Path:
+    """`parquet/<run_id>`, or `<run_id>.<n>` when a retry of the same run published before."""
+    candidate, number = parquet_root / run_id, 0
+    while candidate.exists():
+        number += 1
+        candidate = parquet_root / f"{run_id}.{number}"
+    return candidate
+
+
+def remove_staging(publish_dir: Path) -> list[Path]:
+    """Remove the staging files a killed publish left (hidden `.….tmp` names); returns them."""
+    leftovers = [p for p in publish_dir.glob(f".{SNAPSHOT_NAME}.*") if STAGING_SUFFIX in p.name]
+    leftovers += list((publish_dir / "parquet").glob(f".*{STAGING_SUFFIX}"))
+    for path in leftovers:
+        log.warning("publish: removing %s, left by an interrupted publish", path)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    return leftovers
+
+
+def _discard(*paths: Path) -> None:
+    """Best effort: a failed publish should not leave its half-written staging behind."""
+    for path in paths:
+        for candidate in (path, path.with_name(path.name + ".wal")):
+            try:
+                if candidate.is_dir():
+                    shutil.rmtree(candidate)
+                else:
+                    candidate.unlink(missing_ok=True)
+            except OSError:
+                pass  # the folder refused writes already; the next publish tries again
+
+
+def _is_storage_fault(exc: BaseException) -> bool:
+    """A fault of the disk or the folder (reported by the OS or by DuckDB), not of the code."""
+    import duckdb
+
+    return isinstance(exc, OSError | duckdb.IOException | duckdb.PermissionException) or (
+        isinstance(exc, duckdb.Error) and _errno(exc) is not None
+    )
+
+
+def _publish_error(exc: Exception, publish_dir: Path) -> PublishError:
+    number = _errno(exc)
+    reason = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is exhausted",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.EROFS: "the file system is read-only",
+    }.get(number, f"{type(exc).__name__}: {exc}")
+    detail = f" ({exc})" if number is not None else ""
+    return PublishError(
+        f"cannot publish the BI snapshot to {publish_dir}: {reason}{detail}; "
+        f"the previous snapshot {publish_dir / SNAPSHOT_NAME} is unchanged",
+        retryable=number in RETRYABLE_ERRNOS,
+    )
+
+
+def _errno(exc: BaseException) -> int | None:
+    """The OS error behind `exc`; DuckDB reports one only in its message text."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return exc.errno
+    text = str(exc).lower()
+    for number, words in (
+        (errno.ENOSPC, "no space left"),
+        (errno.EDQUOT, "quota exceeded"),
+        (errno.EROFS, "read-only file system"),
+        (errno.EACCES, "permission denied"),
+    ):
+        if words in text:
+            return number
+    return None
 
 
 def _switch_symlink(link: Path, target: Path) -> None:
@@ -67,7 +177,11 @@ def _switch_symlink(link: Path, target: Path) -> None:
 
 def _prune(parquet_root: Path, keep: Path) -> None:
     versions = sorted(
-        (p for p in parquet_root.iterdir() if p.is_dir() and not p.is_symlink()),
+        (
+            p
+            for p in parquet_root.iterdir()
+            if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+        ),
         key=lambda p: p.stat().st_mtime,
     )
     for old in versions[:-KEEP_PARQUET_VERSIONS]:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
+import pytest
 
-from leadflow.publish import publish_marts
+from leadflow.publish import SNAPSHOT_NAME, PublishError, publish_marts
 
 
 def build_warehouse(path: Path, leads: int) -> None:
@@ -54,3 +60,122 @@ def test_old_parquet_versions_are_pruned(tmp_path: Path) -> None:
         publish_marts(warehouse, publish_dir, run_id=f"run{run}")
     versions = sorted(p.name for p in (publish_dir / "parquet").iterdir() if not p.is_symlink())
     assert versions == ["run2", "run3", "run4"]
+
+
+# --- storage faults (issue 19): the step fails naming the path, the previous snapshot stays ----
+
+
+def snapshot_state(publish_dir: Path) -> tuple[int, str]:
+    with duckdb.connect(str(publish_dir / SNAPSHOT_NAME), read_only=True) as con:
+        rows = con.execute("SELECT count(*) FROM marts.dim_leads").fetchone()[0]
+    return rows, (publish_dir / "parquet" / "current").resolve().name
+
+
+def staging_left(publish_dir: Path) -> list[str]:
+    return [p.name for p in [*publish_dir.glob(".*"), *publish_dir.glob("parquet/.*")]]
+
+
+def can_mount() -> str | None:
+    """None when this process may mount (root with CAP_SYS_ADMIN), else why not."""
+    if os.geteuid() != 0:
+        return "mounting needs root"
+    probe = Path(tempfile.mkdtemp())
+    try:
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe)], capture_output=True
+        )
+        if done.returncode != 0:
+            return f"mount refused here: {done.stderr.decode().strip()}"
+        subprocess.run(["umount", str(probe)], check=True)
+        return None
+    except FileNotFoundError:
+        return "no mount command"
+    finally:
+        probe.rmdir()
+
+
+@contextmanager
+def read_only(folder: Path) -> Iterator[str]:
+    """`folder` read-only for this process: chmod when unprivileged (root ignores modes), else
+    a read-only bind mount of it onto itself."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        (folder / "parquet").chmod(0o555)
+        try:
+            yield "permission denied"
+        finally:
+            (folder / "parquet").chmod(0o755)
+            folder.chmod(0o755)
+        return
+    reason = can_mount()
+    if reason:
+        pytest.skip(f"root ignores file modes and {reason}: no read-only folder to test with")
+    subprocess.run(["mount", "--bind", str(folder), str(folder)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], check=True)
+        yield "read-only"
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_read_only_publish_folder_fails_naming_it_and_keeps_the_previous_snapshot(
+    tmp_path: Path,
+) -> None:
+    warehouse, publish_dir = tmp_path / "wh.duckdb", tmp_path / "publish"
+    build_warehouse(warehouse, 10)
+    publish_marts(warehouse, publish_dir, run_id="run1")
+    build_warehouse(warehouse, 25)
+    with read_only(publish_dir) as reason, pytest.raises(PublishError) as raised:
+        publish_marts(warehouse, publish_dir, run_id="run2")
+    message = str(raised.value)
+    assert f"cannot publish the BI snapshot to {publish_dir}: " in message and reason in message
+    assert not raised.value.retryable  # a person must fix the folder: the DAG does not retry
+    assert snapshot_state(publish_dir) == (10, "run1")
+    assert not staging_left(publish_dir)
+
+
+def test_a_full_disk_fails_naming_the_folder_and_keeps_the_previous_snapshot(
+    tmp_path: Path,
+) -> None:
+    reason = can_mount()
+    if reason:
+        pytest.skip(f"a full disk is simulated with a small tmpfs, and {reason}")
+    warehouse, publish_dir = tmp_path / "wh.duckdb", tmp_path / "small"
+    publish_dir.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(publish_dir)], check=True)
+    try:
+        build_warehouse(warehouse, 10)
+        publish_marts(warehouse, publish_dir, run_id="run1")
+        build_warehouse(warehouse, 300_000)  # ~2 MB of Parquet and more of DuckDB: cannot fit
+        with pytest.raises(PublishError) as raised:
+            publish_marts(warehouse, publish_dir, run_id="run2")
+        assert f"cannot publish the BI snapshot to {publish_dir}: the disk is full" in str(
+            raised.value
+        )
+        assert raised.value.retryable  # space may be freed: worth a retry
+        assert snapshot_state(publish_dir) == (10, "run1")
+        assert not staging_left(publish_dir)  # the half-written staging was removed
+    finally:
+        subprocess.run(["umount", str(publish_dir)], check=True)
+
+
+def test_staging_left_by_a_killed_publish_is_removed_by_the_next(tmp_path: Path) -> None:
+    warehouse, publish_dir = tmp_path / "wh.duckdb", tmp_path / "publish"
+    build_warehouse(warehouse, 3)
+    publish_marts(warehouse, publish_dir, run_id="run1")
+    (publish_dir / f".{SNAPSHOT_NAME}.dead.tmp").write_bytes(b"half a file")
+    (publish_dir / f".{SNAPSHOT_NAME}.dead.tmp.wal").write_bytes(b"")
+    (publish_dir / "parquet" / ".dead.tmp").mkdir()
+    publish_marts(warehouse, publish_dir, run_id="run2")
+    assert not staging_left(publish_dir)
+    assert snapshot_state(publish_dir) == (3, "run2")
+
+
+def test_a_retried_run_publishes_a_new_version_beside_its_earlier_one(tmp_path: Path) -> None:
+    warehouse, publish_dir = tmp_path / "wh.duckdb", tmp_path / "publish"
+    build_warehouse(warehouse, 3)
+    publish_marts(warehouse, publish_dir, run_id="scheduled__1")
+    build_warehouse(warehouse, 4)
+    again = publish_marts(warehouse, publish_dir, run_id="scheduled__1")  # an Airflow retry
+    assert Path(again["parquet"]).resolve().name == "scheduled__1.1"
+    assert snapshot_state(publish_dir) == (4, "scheduled__1.1")

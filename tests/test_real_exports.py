@@ -460,7 +460,7 @@ def test_a_failed_build_names_the_failing_node_and_keeps_the_last_good_marts(tmp
     broken = project / "models" / "marts" / "owner_queue.sql"
     broken.write_text("select no_such_column from {{ ref('dim_leads') }}\n")
     wh.settings = replace(wh.settings, dbt_project_dir=project)
-    with pytest.raises(RuntimeError) as failure:
+    with pytest.raises(pipeline.BuildFailed) as failure:
         wh.build("2017-06-01")  # a backfill would change every status: it must not show
     assert "failing node: model.leadflow.owner_queue (error)" in str(failure.value)
     assert "no_such_column" in str(failure.value)

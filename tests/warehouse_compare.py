@@ -1,0 +1,94 @@
+"""Compare two DuckDB files table by table with EXCEPT ALL both ways, audit columns aside."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+# Audit columns (load ids and times, run ids, send times) differ between two runs by design (C9);
+# a flag's id is a hash over its load id.
+AUDIT_SUFFIXES = (
+    "loaded_at",
+    "load_id",
+    "run_id",
+    "flagged_at",
+    "validated_at",
+    "built_at",
+    "sent_at",
+)
+AUDIT_COLUMNS = frozenset({"flag_id"})
+
+
+def base_tables(con: duckdb.DuckDBPyConnection, catalog: str, schemas: tuple[str, ...]) -> set:
+    rows = con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? "
+        "AND schema_name IN (SELECT unnest(?))",
+        [catalog, list(schemas)],
+    ).fetchall()
+    return {f"{schema}.{table}" for schema, table in rows}
+
+
+def compared_columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list[str]:
+    schema, name = table.split(".")
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? "
+        "AND table_name = ? ORDER BY column_index",
+        [catalog, schema, name],
+    ).fetchall()
+    return [c for (c,) in rows if not c.endswith(AUDIT_SUFFIXES) and c not in AUDIT_COLUMNS]
+
+
+def differences(
+    left: Path, right: Path, schemas: tuple[str, ...], *, skip: frozenset[str] = frozenset()
+) -> dict[str, object]:
+    """table -> rows in one and not the other (both ways), for every table in `schemas` of
+    either file; a table missing on one side is reported as such. Empty: equal."""
+    found: dict[str, object] = {}
+    with duckdb.connect(":memory:") as con:
+        con.execute(f"ATTACH '{left}' AS a (READ_ONLY)")
+        con.execute(f"ATTACH '{right}' AS b (READ_ONLY)")
+        tables_a = base_tables(con, "a", schemas) - skip
+        tables_b = base_tables(con, "b", schemas) - skip
+        for table in sorted(tables_a ^ tables_b):
+            found[table] = "only in " + ("left" if table in tables_a else "right")
+        for table in sorted(tables_a & tables_b):
+            columns = compared_columns(con, "a", table)
+            if columns != compared_columns(con, "b", table):
+                found[table] = "columns differ"
+                continue
+            select = ", ".join(f'"{c}"' for c in columns)
+            schema, name = table.split(".")
+            a, b = f'a."{schema}"."{name}"', f'b."{schema}"."{name}"'
+            diff = con.execute(
+                f"SELECT count(*) FROM ((SELECT {select} FROM {a} EXCEPT ALL SELECT {select} "
+                f"FROM {b}) UNION ALL (SELECT {select} FROM {b} EXCEPT ALL SELECT {select} "
+                f"FROM {a}))"
+            ).fetchone()[0]
+            if diff:
+                found[table] = f"{diff} rows differ"
+    return found
+
+
+def parquet_differences(left: Path, right: Path) -> dict[str, object]:
+    """The same for two folders of one Parquet file per mart."""
+    names_a = {p.name for p in left.glob("*.parquet")}
+    names_b = {p.name for p in right.glob("*.parquet")}
+    found: dict[str, object] = {n: "only on one side" for n in names_a ^ names_b}
+    with duckdb.connect(":memory:") as con:
+        for name in sorted(names_a & names_b):
+            a, b = f"read_parquet('{left / name}')", f"read_parquet('{right / name}')"
+            columns = [
+                r[0]
+                for r in con.execute(f"DESCRIBE SELECT * FROM {a}").fetchall()
+                if not r[0].endswith(AUDIT_SUFFIXES)
+            ]
+            select = ", ".join(f'"{c}"' for c in columns)
+            diff = con.execute(
+                f"SELECT count(*) FROM ((SELECT {select} FROM {a} EXCEPT ALL SELECT {select} "
+                f"FROM {b}) UNION ALL (SELECT {select} FROM {b} EXCEPT ALL SELECT {select} "
+                f"FROM {a}))"
+            ).fetchone()[0]
+            if diff:
+                found[name] = f"{diff} rows differ"
+    return found
