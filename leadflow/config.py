@@ -17,10 +17,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 INBOX_ASSET_NAME = "leadflow_inbox"  # the Airflow asset that says files wait in the inbox
 # Owner emails stay under ~100 KB of HTML (Gmail clips longer ones) even when every listed field
-# is as long as the cap allows (docs/mail.md: measured sizes): at most 20 items per section, 40
+# is as long as the cap allows (docs/mail.md: measured sizes): at most 20 items per section, 30
 # in all, every free-text value cut to 60 characters (the warehouse keeps the whole value).
 DEFAULT_MAIL_MAX_ITEMS_PER_SECTION = 20
-DEFAULT_MAIL_MAX_ITEMS = 40
+DEFAULT_MAIL_MAX_ITEMS = 30
 DEFAULT_MAIL_MAX_FIELD_CHARS = 60
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")

@@ -17,7 +17,9 @@ import phonenumbers
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
 # A conservative address: what needs no quoting in a mailto: URI besides the @.
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
-_EMAIL_MAX = 254  # RFC 5321 path limit: a longer value is no address
+# A valid address up to this long is shown whole (a cut one could not be written to); longer or
+# invalid values are cut like any field. RFC 5321 allows 254, no real one comes close.
+EMAIL_WHOLE_CHARS = 100
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,13 @@ def phone_link(phone: str | None) -> Link | None:
     return Link(grouped, "tel:" + value)
 
 
-def email_link(email: str | None) -> Link | None:
+def email_link(email: str | None, limit: int, ellipsis: str = "…") -> Link | None:
+    """A valid address whole with its mailto: href; anything else cut to `limit`, no link."""
     if not email or not email.strip():
         return None
     value = email.strip()
-    if len(value) > _EMAIL_MAX or not _EMAIL.fullmatch(value):
-        return Link(value)
+    if len(value) > EMAIL_WHOLE_CHARS or not _EMAIL.fullmatch(value):
+        return Link(shorten(value, limit, ellipsis) or "")
     return Link(value, "mailto:" + quote(value, safe="@.!$'*+=^_`{|}~-"))
 
 

@@ -18,6 +18,8 @@ from datetime import date, datetime
 
 import duckdb
 
+from notify.contact import EMAIL_WHOLE_CHARS
+
 log = logging.getLogger(__name__)
 
 OPS_OWNER = "ops"
@@ -69,8 +71,9 @@ _ITEM_COLUMNS = (
 # Free text from the exports: read cut to the field cap (+1, so the renderer knows it was cut),
 # so a 3 MB company name never reaches Python. The warehouse keeps the whole value.
 _FREE_TEXT_COLUMNS = frozenset(
-    {"lead_key", "company", "person_name", "title", "phone", "email", "next_action"}
+    {"lead_key", "company", "person_name", "title", "phone", "next_action"}
 )
+_EMAIL_READ_CHARS = EMAIL_WHOLE_CHARS + 1  # a valid address is shown whole (notify/contact.py)
 
 
 class WarehouseNotReadyError(RuntimeError):
@@ -200,6 +203,14 @@ class ReadLimits:
         if self.field_chars is None:
             return column
         return f"left({column}, {self.field_chars + 1})"
+
+    def read(self, column: str) -> str:
+        """The SQL that reads one column of marts.owner_queue (alias q) for the email."""
+        if column in _FREE_TEXT_COLUMNS:
+            return self.cut(f"q.{column}")
+        if column == "email" and self.field_chars is not None:
+            return f"left(q.email, {max(self.field_chars + 1, _EMAIL_READ_CHARS)})"
+        return f"q.{column}"
 
 
 def read_owner_queues(
@@ -353,11 +364,7 @@ def _read_top_items(
     The window ranks only the key columns, then the chosen rows are fetched whole: ranking all
     19 columns held ~600 MB at 1M leads, this ~200 MB. (owner, type, lead) is the mart's grain.
     """
-    columns = ", ".join(
-        limits.cut(f"q.{c}") if c in _FREE_TEXT_COLUMNS else f"q.{c}"
-        for c in _ITEM_COLUMNS
-        if c != "owner_name"
-    )
+    columns = ", ".join(limits.read(c) for c in _ITEM_COLUMNS if c != "owner_name")
     rows = con.execute(
         f"""
         WITH top_items AS (
@@ -415,11 +422,7 @@ def read_new_lead_items(
     ).fetchone()[0]
     if not total:
         return [], 0
-    columns = ", ".join(
-        limits.cut(f"q.{c}") if c in _FREE_TEXT_COLUMNS else f"q.{c}"
-        for c in _ITEM_COLUMNS
-        if c != "owner_name"
-    )
+    columns = ", ".join(limits.read(c) for c in _ITEM_COLUMNS if c != "owner_name")
     rows = con.execute(
         f"""
         WITH first_leads AS (

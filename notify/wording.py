@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from leadflow.config import cutoff_utc
 from notify.contact import Link, email_link, phone_link, shorten
 from notify.locale import Locale
 from notify.queue import QueueItem, StaleChannel, UnknownOwner
@@ -85,7 +86,7 @@ def card_fields(item: QueueItem, w: Wording, *, with_follow_up: bool) -> tuple[F
     fields = [Field(loc.text("labels.contact"), contact)] if contact else []
     for label, link in (
         ("labels.phone", phone_link(w.cut(item.phone))),
-        ("labels.email", email_link(w.cut(item.email))),
+        ("labels.email", email_link(item.email, w.field_chars, loc.text("format.ellipsis"))),
     ):
         if link is not None:
             fields.append(_link_field(loc.text(label), link))
@@ -147,7 +148,8 @@ def _grade_lead(item: QueueItem, w: Wording) -> list[Line]:
     if item.grade_due_at is None:
         lines.append(Line(loc.text("items.grade_no_deadline")))
     else:
-        key = "items.grade_late" if item.days_past_due else "items.grade"
+        late = item.grade_due_at < cutoff_utc(w.as_of, w.tz)  # both naive UTC
+        key = "items.grade_late" if late else "items.grade"
         lines.append(Line(loc.text(key, deadline=w.datetime(item.grade_due_at))))
     lines += _waited(item, w)
     return lines
