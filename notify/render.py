@@ -209,7 +209,8 @@ def _card(items: list[QueueItem], w: Wording, is_new: bool) -> Card:
     first = items[0]
     title = w.cut(first.company) or w.cut(first.person_name) or w.loc.text("format.none")
     with_follow_up = any(i.item_type in FOLLOW_UP_TYPES for i in items)
-    lines = tuple(line for item in items for line in item_lines(item, w))
+    # a lead's items may share a line (how long it has waited): said once
+    lines = tuple(dict.fromkeys(line for item in items for line in item_lines(item, w)))
     return Card(
         lead_key=w.cut(first.lead_key) or "",
         title=title,
