@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import json
 import os
 import select
@@ -68,6 +69,9 @@ class Browser:
         self._profile = tempfile.mkdtemp(prefix="leadflow-chromium-")
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
+        # The child's ends move above fd 9 first: were one of them 3 or 4 (pytest's capture holds
+        # low fds), the redirections below would overwrite it before it is read.
+        to_browser_r, from_browser_w = (_high_fd(fd) for fd in (to_browser_r, from_browser_w))
         flags = [
             "--headless",
             "--no-sandbox",  # CI runs as root
@@ -85,7 +89,7 @@ class Browser:
         command = " ".join(["exec", _quote(executable), *map(_quote, flags)])
         command += f" 3<&{to_browser_r} 4>&{from_browser_w}"
         self._process = subprocess.Popen(
-            ["/bin/sh", "-c", command],
+            ["bash", "-c", command],  # bash: dash's redirections take single-digit fds only
             pass_fds=(to_browser_r, from_browser_w),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -209,6 +213,12 @@ class Browser:
         return message
 
 
+def _high_fd(fd: int) -> int:
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return high
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
@@ -221,6 +231,7 @@ def main(argv: list[str]) -> int:
     with Browser() as browser:
         for name, html in sample_emails().items():
             view = browser.view(html, 420, out / f"{name}.png")
+            view.screenshot.with_suffix(".html").unlink()  # the page was only for the browser
             print(f"{view.screenshot} ({view.height} px high)")
     return 0
 
