@@ -327,12 +327,18 @@ def _item_order(item: QueueItem) -> tuple:
 # _item_order within one section, in SQL: the window that picks a section's first N items.
 _SECTION_ORDER_SQL = "q.priority NULLS LAST, coalesce(q.days_overdue, 0) DESC, q.lead_key"
 
-# The mart gives ownerless items to ops; a blank name would otherwise go nowhere, so it is
-# read as ops too (\p{Z}: full-width and other Unicode spaces, like Python's str.strip).
-_OWNER_SQL = (
-    "CASE WHEN regexp_full_match(coalesce(q.owner_name, ''), '[\\s\\p{Z}]*') "
-    f"THEN '{OPS_OWNER}' ELSE q.owner_name END"
-)
+
+def _owner_sql(alias: str = "q") -> str:
+    """The owner of a row of `alias`: the mart gives ownerless items to ops; a blank name would
+    otherwise go nowhere, so it is read as ops too (\\p{Z}: full-width and other Unicode spaces,
+    like Python's str.strip)."""
+    return (
+        f"CASE WHEN regexp_full_match(coalesce({alias}.owner_name, ''), '[\\s\\p{{Z}}]*') "
+        f"THEN '{OPS_OWNER}' ELSE {alias}.owner_name END"
+    )
+
+
+_OWNER_SQL = _owner_sql()
 
 
 def _read_counts(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, _OwnerCounts]:
@@ -396,8 +402,7 @@ def owner_book_sql(
     queue_sql = f"SELECT q.lead_key FROM marts.owner_queue q WHERE q.as_of = ? AND {_OWNER_SQL} = ?"
     params: list = [as_of, owner_name]
     if _table_exists(con, "dim_leads"):
-        owner = _OWNER_SQL.replace("q.owner_name", "d.owner_name")
-        queue_sql += f" UNION SELECT d.lead_key FROM marts.dim_leads d WHERE {owner} = ?"
+        queue_sql += f" UNION SELECT d.lead_key FROM marts.dim_leads d WHERE {_owner_sql('d')} = ?"
         params.append(owner_name)
     return queue_sql, params
 
