@@ -40,6 +40,10 @@ NEW_LEADS_SECTION = "new_leads"
 _ACCENTS = {"overdue": "#dc2626", "unknown_owners": "#d97706", "stale_channels": "#d97706"}
 _ACCENT = "#2563eb"
 _NAMED_SECTIONS = frozenset({*ITEM_TYPES, "unknown_owners", "stale_channels"})
+_OPS_TABLES = {
+    "unknown_owners": "marts.unknown_owner_names",
+    "stale_channels": "marts.stale_channels",
+}
 
 
 @dataclass(frozen=True)
@@ -180,22 +184,24 @@ def _ops_sections(queue: OwnerQueue, w: Wording) -> list[Section]:
                 total,
                 entries=entries,
                 intro=loc.text(f"ops.{key}_intro"),
-                more_note=_more(w, total, entries),
+                more_note=_more(w, total, entries, table=_OPS_TABLES[key]),
             )
         )
     return sections
 
 
-def _more(w: Wording, total: int, listed: tuple) -> str | None:
+def _more(w: Wording, total: int, listed: tuple, *, table: str | None = None) -> str | None:
+    """What a capped section leaves out, and where the rest is: the queue's items in the table
+    the email's end names, an ops list in its own mart."""
     if total <= len(listed):
         return None
     loc = w.loc
-    return loc.text(
-        "more",
-        total=loc.count("items", total),
-        shown=loc.count("items", len(listed)),
-        more=loc.count("items", total - len(listed)),
-    )
+    counts = {
+        "total": loc.count("items", total),
+        "shown": loc.count("items", len(listed)),
+        "more": loc.count("items", total - len(listed)),
+    }
+    return loc.text("more_list", table=table, **counts) if table else loc.text("more", **counts)
 
 
 def _is_new(item: QueueItem, new_leads: Collection[str] | None) -> bool:

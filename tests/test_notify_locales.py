@@ -20,7 +20,15 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 ASCII_WORD = re.compile(r"[A-Za-z]{2,}")
 RULE_CODE = re.compile(r"(?<![A-Za-z0-9_])[RC]\d{1,2}(?![0-9])")
 # Names a Chinese reader meets as they are: the product, and where BI finds a lead.
-PROPER_NAMES = ("leadflow_marts.duckdb", "marts.owner_queue", "lead_key", "owner_name", "as_of")
+PROPER_NAMES = (
+    "leadflow_marts.duckdb",
+    "marts.owner_queue",
+    "marts.unknown_owner_names",
+    "marts.stale_channels",
+    "lead_key",
+    "owner_name",
+    "as_of",
+)
 PROPER_WORDS = ("leadflow", "BI")
 
 
