@@ -631,7 +631,7 @@ planned AS (
         nullif(concat_ws(', ',
             CASE WHEN person_name IS NULL THEN 'person_name' END,
             CASE WHEN company IS NULL THEN 'company' END,
-            CASE WHEN phone IS NULL AND email IS NULL THEN 'contact (valid phone or email)' END
+            CASE WHEN phone IS NULL AND email IS NULL THEN 'contact' END
         ), '') AS missing_fields
     FROM joined
 )
@@ -683,13 +683,10 @@ care_due AS (
     SELECT
         leads.lead_key,
         min(periods.due_by) AS due_by,
-        string_agg(
-            periods.care_stream || coalesce(
-                ' (' || periods.occasion || ' ' || CAST(periods.due_by AS VARCHAR) || ')',
-                ' (' || periods.period || ')'
-            ),
-            ', ' ORDER BY periods.care_stream
-        ) AS streams
+        max(periods.due_by) FILTER (WHERE periods.care_stream = 'survey') AS survey_due_on,
+        max(periods.due_by) FILTER (WHERE periods.care_stream = 'report') AS report_due_on,
+        max(periods.due_by) FILTER (WHERE periods.care_stream = 'greeting') AS greeting_due_on,
+        max(periods.occasion) FILTER (WHERE periods.care_stream = 'greeting') AS greeting_occasion
     FROM r_leads AS leads
     CROSS JOIN periods
     WHERE leads.is_customer
@@ -702,66 +699,52 @@ care_due AS (
     GROUP BY leads.lead_key
 ),
 
+-- structured columns only (issue 15): codes, dates and numbers the email words
 items AS (
     SELECT
         lead_key,
         CASE WHEN is_overdue THEN 'overdue' ELSE 'due_today' END AS item_type,
-        CASE
-            WHEN next_action_due IS NOT NULL
-                THEN 'next action due ' || CAST(next_action_due AS VARCHAR)
-                     || coalesce(': ' || next_action, '')
-            ELSE 'grade ' || grade || ' contact every ' || CAST(contact_days AS VARCHAR)
-                 || ' days, last touch ' || coalesce(CAST(last_touch_on AS VARCHAR), 'none')
-        END AS item_detail,
-        false AS is_new,
-        next_due,
-        days_overdue
+        CASE WHEN next_action_due IS NOT NULL THEN 'agreed' ELSE 'cadence' END AS due_basis,
+        contact_days, next_due, days_overdue, days_overdue AS days_past_due,
+        NULL::TIMESTAMP AS grade_due_at, NULL::TIMESTAMP AS waiting_since,
+        NULL::DATE AS survey_due_on, NULL::DATE AS report_due_on, NULL::DATE AS greeting_due_on,
+        NULL::VARCHAR AS greeting_occasion, NULL::VARCHAR AS content_kind,
+        NULL::DATE AS last_content_on, NULL::VARCHAR AS missing_fields
     FROM r_leads
     WHERE is_overdue OR is_due_today
     UNION ALL
-    SELECT lead_key, 'no_plan', 'latest follow-up has no next action (R6)', false, next_due,
-        days_overdue
+    SELECT lead_key, 'no_plan', 'cadence', contact_days, next_due, days_overdue, days_overdue,
+        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM r_leads
     WHERE is_no_plan
     UNION ALL
     SELECT
-        lead_key, 'nurture_due',
-        'send ' || coalesce(content_material, 'content') || '; last content '
-            || coalesce(CAST(last_content_on AS VARCHAR), 'none'),
-        false, next_content_due,
-        CASE WHEN next_content_due < getvariable('as_of')
-             THEN date_diff('day', next_content_due, getvariable('as_of')) ELSE 0 END
-    FROM r_leads
-    WHERE is_nurture_due
+        leads.lead_key, 'nurture_due', NULL, NULL, leads.next_content_due, NULL,
+        CASE WHEN leads.next_content_due < getvariable('as_of')
+             THEN date_diff('day', leads.next_content_due, getvariable('as_of')) ELSE 0 END,
+        NULL, NULL, NULL, NULL, NULL, NULL, cadence.content_kind, leads.last_content_on, NULL
+    FROM r_leads AS leads
+    LEFT JOIN rules.cadence_by_grade AS cadence ON cadence.grade = leads.grade
+    WHERE leads.is_nurture_due
     UNION ALL
     SELECT
-        lead_key, 'grade_lead',
-        CASE
-            WHEN routing_unassigned_reason IS NOT NULL
-                THEN 'not routed (' || routing_unassigned_reason || '): assign an owner; '
-            WHEN owner_source = 'routing'
-                 AND owner_assigned_at > getvariable('cutoff') - INTERVAL 1 DAY
-                THEN 'new lead: '
-            ELSE 'ungraded: '
-        END || 'grade within 24 h of acquisition (R3)'
-            || coalesce(', by ' || left(CAST((grade_due_at AT TIME ZONE 'UTC')
-                   AT TIME ZONE getvariable('business_timezone') AS VARCHAR), 16), ''),
-        coalesce(acquired_at >= getvariable('cutoff') - INTERVAL 1 DAY, false)
-            OR coalesce(owner_source = 'routing'
-                        AND owner_assigned_at > getvariable('cutoff') - INTERVAL 1 DAY, false),
-        grade_due_on,
+        lead_key, 'grade_lead', NULL, NULL, grade_due_on, NULL,
         CASE WHEN grade_due_on < getvariable('as_of')
-             THEN date_diff('day', grade_due_on, getvariable('as_of')) ELSE 0 END
+             THEN date_diff('day', grade_due_on, getvariable('as_of')) ELSE 0 END,
+        grade_due_at, acquired_at, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM r_leads
     WHERE is_open AND grade IS NULL
     UNION ALL
-    SELECT lead_key, 'complete_record', 'missing: ' || missing_fields, false, NULL, NULL
+    SELECT lead_key, 'complete_record', NULL, NULL, NULL, NULL, NULL, NULL, acquired_at,
+        NULL, NULL, NULL, NULL, NULL, NULL, missing_fields
     FROM r_leads
     WHERE missing_fields IS NOT NULL AND (is_open OR is_customer)
     UNION ALL
-    SELECT lead_key, 'care_due', 'due: ' || streams, false, due_by,
+    SELECT lead_key, 'care_due', NULL, NULL, due_by, NULL,
         CASE WHEN due_by < getvariable('as_of')
-             THEN date_diff('day', due_by, getvariable('as_of')) ELSE 0 END
+             THEN date_diff('day', due_by, getvariable('as_of')) ELSE 0 END,
+        NULL, NULL, survey_due_on, report_due_on, greeting_due_on, greeting_occasion,
+        NULL, NULL, NULL
     FROM care_due
 )
 
@@ -770,16 +753,29 @@ SELECT
     leads.owner_name,
     owners.email AS owner_email,
     owners.language AS owner_language,
-    items.lead_key, items.item_type, items.item_detail, items.is_new,
+    items.lead_key, items.item_type,
+    coalesce(leads.acquired_at >= getvariable('cutoff') - INTERVAL 1 DAY, false)
+        OR coalesce(leads.owner_assigned_at > getvariable('cutoff') - INTERVAL 1 DAY, false)
+        AS is_new,
     leads.company, leads.person_name, leads.title, leads.phone, leads.email, leads.grade,
     leads.last_touch_at, leads.next_action, items.next_due,
     CAST(items.days_overdue AS INTEGER) AS days_overdue,
     CAST(row_number() OVER (
         PARTITION BY leads.owner_name
         ORDER BY CASE WHEN items.item_type = 'overdue' AND leads.grade = 'A' THEN 0 ELSE 1 END,
-                 items.days_overdue DESC NULLS LAST, item_types.sort_order,
+                 items.days_past_due DESC NULLS LAST, item_types.sort_order,
                  leads.grade NULLS LAST, items.next_due NULLS LAST, items.lead_key
-    ) AS INTEGER) AS priority
+    ) AS INTEGER) AS priority,
+    CAST(items.days_past_due AS INTEGER) AS days_past_due,
+    items.due_basis,
+    CAST(items.contact_days AS INTEGER) AS contact_days,
+    items.grade_due_at,
+    items.waiting_since,
+    CAST(date_diff('hour', items.waiting_since, getvariable('cutoff')) AS INTEGER) AS hours_waiting,
+    CASE WHEN items.item_type = 'grade_lead' THEN leads.routing_unassigned_reason END
+        AS routing_unassigned_reason,
+    items.missing_fields, items.survey_due_on, items.report_due_on, items.greeting_due_on,
+    items.greeting_occasion, items.content_kind, items.last_content_on
 FROM items
 INNER JOIN r_leads AS leads ON leads.lead_key = items.lead_key
 LEFT JOIN r_owners AS owners ON owners.owner_name = leads.owner_name

@@ -29,8 +29,12 @@ Choices where the contracts are silent:
   staging de-duplicates on); the first stays clean, each later copy is flagged naming the first.
 - `unknown_owner`: trimmed `owner_name` not among the trimmed names of the latest version of each
   owner record; an empty directory makes every name unknown.
-- Severity: `warning` for masked_phone, duplicate_row, unknown_owner and channel_stale (the row is
-  usable or the problem is not the row's); `error` for everything else.
+- `field_too_long`: a text field longer than TEXT_LENGTH_LIMIT characters (LONG_TEXT_LENGTH_LIMIT
+  for prose fields such as `need` or `feedback`). The row loads whole and the warehouse keeps the
+  value; emails shorten every field anyway (docs/mail.md). The observed value is the first
+  characters and the length, never the whole text (a real export carried 3 million characters).
+- Severity: `warning` for masked_phone, duplicate_row, unknown_owner, channel_stale and
+  field_too_long (the row is usable or the problem is not the row's); `error` for everything else.
 """
 
 from __future__ import annotations
@@ -57,6 +61,16 @@ EMAIL_REGEX = (
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
 EARLIEST_DATE = date(2000, 1, 1)
+# field_too_long: longer than any real name, title, address or id; prose fields get more room.
+TEXT_LENGTH_LIMIT = 500
+LONG_TEXT_LENGTH_LIMIT = 4000
+LONG_TEXT_FIELDS = frozenset(
+    {
+        "need", "background", "plan_text", "follow_up_text", "care_text", "tags", "notes",
+        "feedback", "objection", "next_action", "lost_reason", "note",
+    }
+)  # fmt: skip
+OBSERVED_EXCERPT_CHARS = 40
 
 ERROR = "error"
 WARNING = "warning"
@@ -173,6 +187,7 @@ def build_suite(
     checks += _enum_checks(entity)
     checks += _typed_checks(entity, columns, as_of=as_of, tz=tz)
     checks += _logged_before_contact(entity, columns, tz)
+    checks += _length_checks(entity, columns)
     checks.append(_duplicate_check(columns))
     if "owner_name" in entity.fields and config.entity != "owner":
         checks.append(_owner_check(owner_names or frozenset()))
@@ -369,6 +384,28 @@ def _logged_before_contact(entity: Entity, columns: dict[str, str], tz: ZoneInfo
             or_equal=True, ignore_row_if="either_value_is_missing",
         )
     ]  # fmt: skip
+
+
+def _length_checks(entity: Entity, columns: dict[str, str]) -> list[Check]:
+    """Text fields longer than their limit; the flag shows an excerpt and the length. The batch
+    column is NULL for almost every row (a cheap categorical), the excerpt where too long."""
+    checks = []
+    for name, kind in entity.fields.items():
+        if kind not in TEXT_KINDS:
+            continue
+        limit = LONG_TEXT_LENGTH_LIMIT if name in LONG_TEXT_FIELDS else TEXT_LENGTH_LIMIT
+        column, value = f"{name}__too_long", _q(name)
+        columns[column] = (
+            f"CASE WHEN length({value}) > {limit} THEN left({value}, {OBSERVED_EXCERPT_CHARS}) "
+            f"|| '… (' || length({value}) || ' characters, at most {limit})' END"
+        )
+        checks.append(
+            _check(
+                "field_too_long", name, WARNING, "ExpectColumnValuesToBeNull", (column,),
+                column=column,
+            )
+        )  # fmt: skip
+    return checks
 
 
 # The first copy of each row repeated within one file, from an aggregate joined to the batch

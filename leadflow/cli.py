@@ -150,6 +150,8 @@ def format_summary(summary: dict[str, Any], settings) -> str:
         f"  emails              sent {mail.get('emails_sent', 0)}, written "
         f"{mail.get('emails_written', 0)}, already sent {mail.get('skipped_already_sent', 0)}"
         + (f" ({mail['reason']})" if mail.get("reason") else ""),
+        f"  new-lead emails     {mail.get('new_lead_emails', 0)} "
+        f"({mail.get('new_leads', 0)} leads reached their owner since their last email)",
         f"  published           {pub.get('snapshot') or pub.get('reason', 'no')}",
         "paths:",
         f"  warehouse           {settings.warehouse}",

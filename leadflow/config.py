@@ -16,8 +16,14 @@ from zoneinfo import ZoneInfo
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 INBOX_ASSET_NAME = "leadflow_inbox"  # the Airflow asset that says files wait in the inbox
-# 20 per section keeps six sections within what mail apps show uncut (Gmail clips ~100 KB).
+# Owner emails stay under ~100 KB of HTML (Gmail clips longer ones) even when every listed field
+# is as long as the cap allows (docs/mail.md: measured sizes): at most 20 items per section, 30
+# in all, every free-text value cut to 60 characters (the warehouse keeps the whole value).
 DEFAULT_MAIL_MAX_ITEMS_PER_SECTION = 20
+DEFAULT_MAIL_MAX_ITEMS = 30
+DEFAULT_MAIL_MAX_FIELD_CHARS = 60
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -32,6 +38,15 @@ def _env_positive_int(name: str, default: int) -> int:
     if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise ValueError(f"{name} must be a positive whole number, got {value!r}")
     return int(value)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in _TRUE + _FALSE:
+        raise ValueError(f"{name} must be one of {', '.join(_TRUE + _FALSE)}, got {value!r}")
+    return value in _TRUE
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,12 @@ class Settings:
     business_timezone: str = DEFAULT_TIMEZONE
     # Items listed per section of an owner email; the rest are counted and left to BI.
     mail_max_items_per_section: int = DEFAULT_MAIL_MAX_ITEMS_PER_SECTION
+    # Items listed per email in all, shared out section by section (docs/mail.md).
+    mail_max_items: int = DEFAULT_MAIL_MAX_ITEMS
+    # Every free-text value in an email is cut to this many characters.
+    mail_max_field_chars: int = DEFAULT_MAIL_MAX_FIELD_CHARS
+    # A later forward run the same day sends each owner a short "new leads" email (C9).
+    mail_new_leads: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -85,6 +106,11 @@ def load_settings(**overrides: Path | str | None) -> Settings:
         mail_max_items_per_section=_env_positive_int(
             "LEADFLOW_MAIL_MAX_ITEMS_PER_SECTION", DEFAULT_MAIL_MAX_ITEMS_PER_SECTION
         ),
+        mail_max_items=_env_positive_int("LEADFLOW_MAIL_MAX_ITEMS", DEFAULT_MAIL_MAX_ITEMS),
+        mail_max_field_chars=_env_positive_int(
+            "LEADFLOW_MAIL_MAX_FIELD_CHARS", DEFAULT_MAIL_MAX_FIELD_CHARS
+        ),
+        mail_new_leads=_env_bool("LEADFLOW_MAIL_NEW_LEADS", True),
     )
     return settings.with_paths(**overrides)
 

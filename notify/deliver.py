@@ -44,6 +44,16 @@ def message_id(owner_name: str, as_of: date, from_address: str, *, resend: bool 
     return f"<leadflow.{as_of.isoformat()}.{owner_hash}{suffix}@{domain}>"
 
 
+def new_leads_message_id(
+    owner_name: str, as_of: date, from_address: str, lead_keys: list[str]
+) -> str:
+    """Deterministic per owner, date and set of leads: a retry after a crash repeats the id."""
+    owner_hash = hashlib.sha256(owner_name.encode("utf-8")).hexdigest()[:16]
+    leads_hash = hashlib.sha256("\n".join(sorted(lead_keys)).encode("utf-8")).hexdigest()[:12]
+    domain = parseaddr(from_address)[1].rpartition("@")[2] or "leadflow.local"
+    return f"<leadflow.new.{as_of.isoformat()}.{owner_hash}.{leads_hash}@{domain}>"
+
+
 def build_message(
     rendered: RenderedEmail,
     *,
@@ -70,13 +80,16 @@ def build_message(
     return msg
 
 
-def write_eml(outbox: Path, owner_name: str, as_of: date, msg: EmailMessage) -> Path:
-    """Write `msg` to outbox/<date>/<date>_<owner>.eml (atomically: no half files)."""
+def write_eml(
+    outbox: Path, owner_name: str, as_of: date, msg: EmailMessage, *, suffix: str = ""
+) -> Path:
+    """Write `msg` to outbox/<date>/<date>_<owner><suffix>.eml (atomically: no half files).
+    `suffix` tells a same-day "new leads" email from the daily one."""
     folder = outbox / as_of.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
-    slug = re.sub(r"[^\w.-]+", "_", owner_name).strip("._") or "owner"
+    slug = re.sub(r"[^\w.-]+", "_", owner_name).strip("._")[:40] or "owner"
     owner_hash = hashlib.sha256(owner_name.encode("utf-8")).hexdigest()[:8]
-    path = folder / f"{as_of.isoformat()}_{slug}_{owner_hash}.eml"
+    path = folder / f"{as_of.isoformat()}_{slug}_{owner_hash}{suffix}.eml"
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(msg.as_bytes(policy=policy.SMTP))
     tmp.replace(path)

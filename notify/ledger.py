@@ -1,9 +1,18 @@
-"""The send ledger `mail.send_ledger`: one row per owner and business date (C9).
+"""The mail ledgers (C9): what was delivered to whom, so reruns neither repeat nor lose mail.
 
-`sent` (SMTP accepted it) and `written` (.eml in the outbox) mean delivered: a later run for the
-same date skips that owner unless asked to resend. `failed` means not delivered: the next run
-tries again. Each row is written right after its delivery, so a crash loses at most the one
-message in flight (which then goes out again, with the same Message-ID).
+`mail.send_ledger`: one row per owner and business date for the daily queue. `sent` (SMTP
+accepted it) and `written` (.eml in the outbox) mean delivered: a later run for the same date
+skips that owner unless asked to resend. `failed` means not delivered: the next run tries again.
+
+`mail.lead_ledger`: one row per owner and lead, the owner's "book" as their emails knew it. A
+delivered email (daily or same-day "new leads") records every lead the owner held at that moment
+(marts.dim_leads, else the queue), once, and marks the leads whose items it listed. From it:
+- a same-day "new leads" email tells an owner about each lead not yet in their book: exactly
+  once per owner and lead, never the morning queue again;
+- the "new" badge goes on leads no earlier email to that owner listed.
+
+Each row is written right after its delivery (both ledgers in one transaction), so a crash loses
+at most the one message in flight (which then goes out again, with the same Message-ID).
 """
 
 from __future__ import annotations
@@ -17,6 +26,8 @@ SENT = "sent"
 WRITTEN = "written"
 FAILED = "failed"
 DELIVERED = frozenset({SENT, WRITTEN})
+DAILY = "daily"  # the kinds of email that record a lead in the lead ledger
+NEW_LEADS = "new_leads"
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,20 @@ def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
             sent_at TIMESTAMP,  -- naive UTC; NULL while not delivered
             error VARCHAR,
             PRIMARY KEY (owner_name, business_date)
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS mail.lead_ledger (
+            owner_name VARCHAR NOT NULL,
+            lead_key VARCHAR NOT NULL,
+            first_email_on DATE NOT NULL,  -- business date of the first email that knew it
+            first_email_kind VARCHAR NOT NULL CHECK (first_email_kind IN ('daily', 'new_leads')),
+            first_message_id VARCHAR,
+            first_listed_on DATE,  -- the first email that listed one of its items; NULL: none yet
+            recorded_at TIMESTAMP NOT NULL,  -- naive UTC
+            PRIMARY KEY (owner_name, lead_key)
         )
         """
     )
@@ -79,3 +104,60 @@ def record(
         """,
         [owner_name, business_date, message_id, status, sent_at, error],
     )
+
+
+def knows_owner_before(
+    con: duckdb.DuckDBPyConnection, owner_name: str, business_date: date
+) -> bool:
+    """Whether an email before `business_date` recorded this owner's book."""
+    row = con.execute(
+        "SELECT count(*) FROM mail.lead_ledger WHERE owner_name = ? AND first_email_on < ?",
+        [owner_name, business_date],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def listed_before(
+    con: duckdb.DuckDBPyConnection, owner_name: str, business_date: date, lead_keys: list[str]
+) -> set[str]:
+    """Those of `lead_keys` an email to this owner listed before `business_date`."""
+    if not lead_keys:
+        return set()
+    rows = con.execute(
+        "SELECT lead_key FROM mail.lead_ledger WHERE owner_name = ? AND first_listed_on < ? "
+        "AND lead_key IN (SELECT unnest(?::VARCHAR[]))",
+        [owner_name, business_date, lead_keys],
+    ).fetchall()
+    return {key for (key,) in rows}
+
+
+def record_book(
+    con: duckdb.DuckDBPyConnection,
+    owner_name: str,
+    business_date: date,
+    *,
+    book_sql: str,
+    book_params: list,
+    kind: str,
+    message_id: str,
+    listed: list[str],
+) -> None:
+    """Add the owner's leads (`book_sql` selects their keys) not yet recorded, then mark the
+    listed ones. Run inside the delivery's transaction (see record_delivery)."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    con.execute(
+        f"""
+        INSERT INTO mail.lead_ledger
+        SELECT DISTINCT ?, book.lead_key, ?, ?, ?, NULL::DATE, ?
+        FROM ({book_sql}) AS book (lead_key)
+        WHERE book.lead_key IS NOT NULL
+        ON CONFLICT (owner_name, lead_key) DO NOTHING
+        """,
+        [owner_name, business_date, kind, message_id, now, *book_params],
+    )
+    if listed:
+        con.execute(
+            "UPDATE mail.lead_ledger SET first_listed_on = ? WHERE owner_name = ? "
+            "AND first_listed_on IS NULL AND lead_key IN (SELECT unnest(?::VARCHAR[]))",
+            [business_date, owner_name, listed],
+        )

@@ -18,6 +18,8 @@ from datetime import date, datetime
 
 import duckdb
 
+from notify.contact import EMAIL_WHOLE_CHARS
+
 log = logging.getLogger(__name__)
 
 OPS_OWNER = "ops"
@@ -39,7 +41,6 @@ _ITEM_COLUMNS = (
     "owner_language",
     "lead_key",
     "item_type",
-    "item_detail",
     "is_new",
     "company",
     "person_name",
@@ -52,7 +53,27 @@ _ITEM_COLUMNS = (
     "next_due",
     "days_overdue",
     "priority",
+    "days_past_due",
+    "due_basis",
+    "contact_days",
+    "grade_due_at",
+    "waiting_since",
+    "hours_waiting",
+    "routing_unassigned_reason",
+    "missing_fields",
+    "survey_due_on",
+    "report_due_on",
+    "greeting_due_on",
+    "greeting_occasion",
+    "content_kind",
+    "last_content_on",
 )
+# Free text from the exports: read cut to the field cap (+1, so the renderer knows it was cut),
+# so a 3 MB company name never reaches Python. The warehouse keeps the whole value.
+_FREE_TEXT_COLUMNS = frozenset(
+    {"lead_key", "company", "person_name", "title", "phone", "next_action"}
+)
+_EMAIL_READ_CHARS = EMAIL_WHOLE_CHARS + 1  # a valid address is shown whole (notify/contact.py)
 
 
 class WarehouseNotReadyError(RuntimeError):
@@ -61,12 +82,13 @@ class WarehouseNotReadyError(RuntimeError):
 
 @dataclass(frozen=True)
 class QueueItem:
+    """One row of marts.owner_queue (docs: dbt_project/models/marts/owner_queue.yml)."""
+
     owner_name: str
     owner_email: str | None
     owner_language: str | None
     lead_key: str
     item_type: str
-    item_detail: str | None
     is_new: bool | None
     company: str | None
     person_name: str | None
@@ -79,6 +101,20 @@ class QueueItem:
     next_due: date | None
     days_overdue: int | None
     priority: int | None
+    days_past_due: int | None = None
+    due_basis: str | None = None
+    contact_days: int | None = None
+    grade_due_at: datetime | None = None
+    waiting_since: datetime | None = None
+    hours_waiting: int | None = None
+    routing_unassigned_reason: str | None = None
+    missing_fields: str | None = None
+    survey_due_on: date | None = None
+    report_due_on: date | None = None
+    greeting_due_on: date | None = None
+    greeting_occasion: str | None = None
+    content_kind: str | None = None
+    last_content_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -94,15 +130,16 @@ class StaleChannel:
 
     channel: str
     last_file_name: str | None
-    detail: str | None
+    detail: str | None  # validation's observed value (expectations/freshness.py), parsed to words
 
 
 @dataclass(frozen=True)
 class OwnerQueue:
     """Everything one owner's email for one date holds.
 
-    `items` are the listed items (at most N per type); `counts` are the mart's totals per type,
-    which the subject and headings show. Built from items alone, the items are the whole queue.
+    `items` are the listed items (at most N per type, at most M in all); `counts` are the mart's
+    totals per type, which the subject and headings show. Built from items alone, the items are
+    the whole queue. The ops lists likewise hold the listed entries beside their totals.
     """
 
     owner_name: str
@@ -112,6 +149,8 @@ class OwnerQueue:
     unknown_owners: tuple[UnknownOwner, ...] = ()
     stale_channels: tuple[StaleChannel, ...] = ()
     counts: Mapping[str, int] = field(default_factory=dict, hash=False)
+    unknown_owner_total: int | None = None  # None: the listed ones are all
+    stale_channel_total: int | None = None
 
     def __post_init__(self) -> None:
         listed = Counter(item.item_type for item in self.items)
@@ -127,30 +166,83 @@ class OwnerQueue:
 
     @property
     def total(self) -> int:
+        """Items of the queue (every type), not the ops lists."""
         return sum(self.counts.values())
+
+    @property
+    def unknown_owner_count(self) -> int:
+        listed = len(self.unknown_owners)
+        return listed if self.unknown_owner_total is None else self.unknown_owner_total
+
+    @property
+    def stale_channel_count(self) -> int:
+        listed = len(self.stale_channels)
+        return listed if self.stale_channel_total is None else self.stale_channel_total
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much of the queue an email lists (docs/mail.md); the counts are always whole."""
+
+    per_section: int
+    per_email: int | None = None  # None: per_section alone
+    field_chars: int | None = None  # None: free text read whole
+
+    def __post_init__(self) -> None:
+        named = {
+            "max_items_per_section": self.per_section,
+            "max_items": self.per_email,
+            "max_field_chars": self.field_chars,
+        }
+        for name, value in named.items():
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1, got {value}")
+
+    def cut(self, column: str) -> str:
+        """The SQL that reads a free-text column: cut one past the cap (the cut is visible)."""
+        if self.field_chars is None:
+            return column
+        return f"left({column}, {self.field_chars + 1})"
+
+    def read(self, column: str) -> str:
+        """The SQL that reads one column of marts.owner_queue (alias q) for the email."""
+        if column in _FREE_TEXT_COLUMNS:
+            return self.cut(f"q.{column}")
+        if column == "email" and self.field_chars is not None:
+            return f"left(q.email, {max(self.field_chars + 1, _EMAIL_READ_CHARS)})"
+        return f"q.{column}"
 
 
 def read_owner_queues(
-    con: duckdb.DuckDBPyConnection, as_of: date, *, max_items_per_section: int
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    *,
+    max_items_per_section: int,
+    max_items: int | None = None,
+    max_field_chars: int | None = None,
 ) -> list[OwnerQueue]:
-    """One queue per owner with items on `as_of` (plus `ops` when names are unknown), by name;
-    each lists the first `max_items_per_section` items per type and counts them all."""
-    if max_items_per_section < 1:
-        raise ValueError(f"max_items_per_section must be at least 1, got {max_items_per_section}")
+    """One queue per owner with items on `as_of` (plus `ops` when names are unknown), by name.
+
+    Each lists the first `max_items_per_section` items per type, at most `max_items` in all
+    (shared out section by section, so every section shows its most urgent), and counts them
+    all; free text is read cut to `max_field_chars` + 1 characters."""
+    limits = ReadLimits(max_items_per_section, max_items, max_field_chars)
     _require_table(con, "owner_queue")
     counts = _read_counts(con, as_of)
     if not counts:
         _warn_if_built_for_other_dates(con, as_of)
     by_owner: dict[str, list[QueueItem]] = {name: [] for name in counts}
-    for item in _read_top_items(con, as_of, max_items_per_section):
+    for item in _read_top_items(con, as_of, limits):
         by_owner[item.owner_name].append(item)
     directory = _read_directory(con)
-    notices = OpsNotices(_read_unknown_owners(con), _read_stale_channels(con, as_of))
+    notices = OpsNotices(
+        *_read_unknown_owners(con, limits), *_read_stale_channels(con, as_of, limits)
+    )
     # Ops hears about unknown names and stale channels even on a day without ops items (C5).
     if notices.unknown_owners or notices.stale_channels:
         by_owner.setdefault(OPS_OWNER, [])
     return [
-        _owner_queue(name, owner_items, counts.get(name), directory.get(name), notices)
+        _owner_queue(name, owner_items, counts.get(name), directory.get(name), notices, limits)
         for name, owner_items in sorted(by_owner.items())
     ]
 
@@ -160,7 +252,9 @@ class OpsNotices:
     """What only ops is told: names missing from the directory, channels gone quiet."""
 
     unknown_owners: tuple[UnknownOwner, ...]
+    unknown_owner_total: int
     stale_channels: tuple[StaleChannel, ...]
+    stale_channel_total: int
 
 
 @dataclass(frozen=True)
@@ -178,20 +272,42 @@ def _owner_queue(
     counts: _OwnerCounts | None,
     directory_entry: tuple[str | None, str | None] | None,
     notices: OpsNotices,
+    limits: ReadLimits,
 ) -> OwnerQueue:
     # The directory is the owner's address book; the queue's own columns are the fallback.
     counts = counts or _OwnerCounts({}, None, None)
     dir_email, dir_language = directory_entry or (None, None)
     email = dir_email or counts.owner_email
+    is_ops = name == OPS_OWNER
     return OwnerQueue(
         owner_name=name,
         email=email.strip() if email else None,
         language=normalise_language(dir_language or counts.owner_language),
-        items=tuple(sorted(items, key=_item_order)),
-        unknown_owners=notices.unknown_owners if name == OPS_OWNER else (),
-        stale_channels=notices.stale_channels if name == OPS_OWNER else (),
+        items=share_out(sorted(items, key=_item_order), limits.per_email),
+        unknown_owners=notices.unknown_owners if is_ops else (),
+        stale_channels=notices.stale_channels if is_ops else (),
         counts=counts.by_type,
+        unknown_owner_total=notices.unknown_owner_total if is_ops else 0,
+        stale_channel_total=notices.stale_channel_total if is_ops else 0,
     )
+
+
+def share_out(items: list[QueueItem], budget: int | None) -> tuple[QueueItem, ...]:
+    """At most `budget` of `items` (sorted by section), one section at a time in turn: a long
+    overdue section cannot crowd out the first care item. Order within sections is kept."""
+    if budget is None or len(items) <= budget:
+        return tuple(items)
+    sections: dict[str, list[QueueItem]] = {}
+    for item in items:
+        sections.setdefault(item.item_type, []).append(item)
+    taken = dict.fromkeys(sections, 0)
+    left = budget
+    while left:
+        for item_type, section in sections.items():
+            if left and taken[item_type] < len(section):
+                taken[item_type] += 1
+                left -= 1
+    return tuple(item for t, section in sections.items() for item in section[: taken[t]])
 
 
 def normalise_language(value: str | None) -> str:
@@ -211,12 +327,18 @@ def _item_order(item: QueueItem) -> tuple:
 # _item_order within one section, in SQL: the window that picks a section's first N items.
 _SECTION_ORDER_SQL = "q.priority NULLS LAST, coalesce(q.days_overdue, 0) DESC, q.lead_key"
 
-# The mart gives ownerless items to ops; a blank name would otherwise go nowhere, so it is
-# read as ops too (\p{Z}: full-width and other Unicode spaces, like Python's str.strip).
-_OWNER_SQL = (
-    "CASE WHEN regexp_full_match(coalesce(q.owner_name, ''), '[\\s\\p{Z}]*') "
-    f"THEN '{OPS_OWNER}' ELSE q.owner_name END"
-)
+
+def _owner_sql(alias: str = "q") -> str:
+    """The owner of a row of `alias`: the mart gives ownerless items to ops; a blank name would
+    otherwise go nowhere, so it is read as ops too (\\p{Z}: full-width and other Unicode spaces,
+    like Python's str.strip)."""
+    return (
+        f"CASE WHEN regexp_full_match(coalesce({alias}.owner_name, ''), '[\\s\\p{{Z}}]*') "
+        f"THEN '{OPS_OWNER}' ELSE {alias}.owner_name END"
+    )
+
+
+_OWNER_SQL = _owner_sql()
 
 
 def _read_counts(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, _OwnerCounts]:
@@ -240,13 +362,15 @@ def _read_counts(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, _Owne
     return counts
 
 
-def _read_top_items(con: duckdb.DuckDBPyConnection, as_of: date, limit: int) -> list[QueueItem]:
-    """The first `limit` items per owner and type, in the mart's order.
+def _read_top_items(
+    con: duckdb.DuckDBPyConnection, as_of: date, limits: ReadLimits
+) -> list[QueueItem]:
+    """The first `limits.per_section` items per owner and type, in the mart's order.
 
     The window ranks only the key columns, then the chosen rows are fetched whole: ranking all
     19 columns held ~600 MB at 1M leads, this ~200 MB. (owner, type, lead) is the mart's grain.
     """
-    columns = ", ".join(f"q.{c}" for c in _ITEM_COLUMNS if c != "owner_name")
+    columns = ", ".join(limits.read(c) for c in _ITEM_COLUMNS if c != "owner_name")
     rows = con.execute(
         f"""
         WITH top_items AS (
@@ -265,9 +389,60 @@ def _read_top_items(con: duckdb.DuckDBPyConnection, as_of: date, limit: int) -> 
             AND q.lead_key IS NOT DISTINCT FROM t.lead_key
         WHERE q.as_of = $as_of
         """,
-        {"as_of": as_of, "limit": limit},
+        {"as_of": as_of, "limit": limits.per_section},
     ).fetchall()
     return [QueueItem(**dict(zip(_ITEM_COLUMNS, row, strict=True))) for row in rows]
+
+
+def owner_book_sql(
+    con: duckdb.DuckDBPyConnection, owner_name: str, as_of: date
+) -> tuple[str, list]:
+    """SQL (and its parameters) selecting the lead keys this owner holds at as_of: every lead
+    of marts.dim_leads they own (built for the same as_of as the queue), and their queue's."""
+    queue_sql = f"SELECT q.lead_key FROM marts.owner_queue q WHERE q.as_of = ? AND {_OWNER_SQL} = ?"
+    params: list = [as_of, owner_name]
+    if _table_exists(con, "dim_leads"):
+        queue_sql += f" UNION SELECT d.lead_key FROM marts.dim_leads d WHERE {_owner_sql('d')} = ?"
+        params.append(owner_name)
+    return queue_sql, params
+
+
+# The owner's queue rows on as_of whose lead is not in their book yet (notify.ledger).
+_NOT_IN_BOOK = f"""
+    q.as_of = $as_of AND {_OWNER_SQL} = $owner
+    AND NOT EXISTS (
+        SELECT 1 FROM mail.lead_ledger l WHERE l.owner_name = $owner AND l.lead_key = q.lead_key
+    )
+"""
+
+
+def read_new_lead_items(
+    con: duckdb.DuckDBPyConnection, as_of: date, owner_name: str, limits: ReadLimits
+) -> tuple[list[QueueItem], int]:
+    """Every item of the first `limits.per_email` leads (by priority) of the owner's queue that
+    are not in their book yet, and how many such leads there are."""
+    params = {"as_of": as_of, "owner": owner_name}
+    total = con.execute(
+        f"SELECT count(DISTINCT q.lead_key) FROM marts.owner_queue q WHERE {_NOT_IN_BOOK}", params
+    ).fetchone()[0]
+    if not total:
+        return [], 0
+    columns = ", ".join(limits.read(c) for c in _ITEM_COLUMNS if c != "owner_name")
+    rows = con.execute(
+        f"""
+        WITH first_leads AS (
+            SELECT q.lead_key, min(q.priority) AS first_priority
+            FROM marts.owner_queue q WHERE {_NOT_IN_BOOK}
+            GROUP BY q.lead_key ORDER BY first_priority NULLS LAST, q.lead_key LIMIT $limit
+        )
+        SELECT {_OWNER_SQL} AS owner_name, {columns}
+        FROM marts.owner_queue q JOIN first_leads f ON f.lead_key = q.lead_key
+        WHERE {_NOT_IN_BOOK}
+        ORDER BY f.first_priority NULLS LAST, q.lead_key, q.priority NULLS LAST
+        """,
+        params | {"limit": limits.per_email or limits.per_section},
+    ).fetchall()
+    return [QueueItem(**dict(zip(_ITEM_COLUMNS, row, strict=True))) for row in rows], total
 
 
 def _read_directory(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | None, str | None]]:
@@ -278,25 +453,39 @@ def _read_directory(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | Non
     return {name: (email, language) for name, email, language in rows if name}
 
 
-def _read_unknown_owners(con: duckdb.DuckDBPyConnection) -> tuple[UnknownOwner, ...]:
+def _read_unknown_owners(
+    con: duckdb.DuckDBPyConnection, limits: ReadLimits
+) -> tuple[tuple[UnknownOwner, ...], int]:
+    """The first names (most records first) and how many there are."""
     if not _table_exists(con, "unknown_owner_names"):
-        return ()
+        return (), 0
+    total = con.execute("SELECT count(*) FROM marts.unknown_owner_names").fetchone()[0]
+    files = limits.cut("CAST(files AS VARCHAR)")
     rows = con.execute(
-        "SELECT owner_name, record_count, files FROM marts.unknown_owner_names "
-        "ORDER BY record_count DESC NULLS LAST, owner_name"
+        f"SELECT {limits.cut('owner_name')}, record_count, {files} "
+        "FROM marts.unknown_owner_names "
+        "ORDER BY record_count DESC NULLS LAST, owner_name LIMIT ?",
+        [limits.per_section],
     ).fetchall()
-    return tuple(UnknownOwner(str(name), count, _text(files)) for name, count, files in rows)
+    listed = tuple(UnknownOwner(str(name), count, _text(files)) for name, count, files in rows)
+    return listed, total
 
 
-def _read_stale_channels(con: duckdb.DuckDBPyConnection, as_of: date) -> tuple[StaleChannel, ...]:
+def _read_stale_channels(
+    con: duckdb.DuckDBPyConnection, as_of: date, limits: ReadLimits
+) -> tuple[tuple[StaleChannel, ...], int]:
     if not _table_exists(con, "stale_channels"):
-        return ()
+        return (), 0
+    total = con.execute(
+        "SELECT count(*) FROM marts.stale_channels WHERE as_of = ?", [as_of]
+    ).fetchone()[0]
     rows = con.execute(
-        "SELECT channel, last_file_name, detail FROM marts.stale_channels WHERE as_of = ? "
-        "ORDER BY channel",
-        [as_of],
+        f"SELECT {limits.cut('channel')}, {limits.cut('last_file_name')}, detail "
+        "FROM marts.stale_channels WHERE as_of = ? ORDER BY channel LIMIT ?",
+        [as_of, limits.per_section],
     ).fetchall()
-    return tuple(StaleChannel(str(channel), last, detail) for channel, last, detail in rows)
+    listed = tuple(StaleChannel(str(channel), last, detail) for channel, last, detail in rows)
+    return listed, total
 
 
 def _text(value: object) -> str | None:

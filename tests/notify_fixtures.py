@@ -25,11 +25,18 @@ SMTP_PASSWORD = "s3cret-Pa55word!"
 
 OWNER_QUEUE_COLUMNS = """
     as_of DATE, owner_name VARCHAR, owner_email VARCHAR, owner_language VARCHAR,
-    lead_key VARCHAR, item_type VARCHAR, item_detail VARCHAR, is_new BOOLEAN,
+    lead_key VARCHAR, item_type VARCHAR, is_new BOOLEAN,
     company VARCHAR, person_name VARCHAR, title VARCHAR, phone VARCHAR, email VARCHAR,
     grade VARCHAR, last_touch_at TIMESTAMP, next_action VARCHAR, next_due DATE,
-    days_overdue INTEGER, priority INTEGER
+    days_overdue INTEGER, priority INTEGER, days_past_due INTEGER, due_basis VARCHAR,
+    contact_days INTEGER, grade_due_at TIMESTAMP, waiting_since TIMESTAMP, hours_waiting INTEGER,
+    routing_unassigned_reason VARCHAR, missing_fields VARCHAR, survey_due_on DATE,
+    report_due_on DATE, greeting_due_on DATE, greeting_occasion VARCHAR, content_kind VARCHAR,
+    last_content_on DATE
 """
+QUEUE_COLUMN_NAMES = tuple(
+    line.split()[0] for line in OWNER_QUEUE_COLUMNS.replace("\n", " ").split(",") if line.strip()
+)
 
 # name -> (email, language, manager, is_active)
 DIRECTORY: dict[str, tuple[str, str, str | None, bool]] = {
@@ -45,13 +52,20 @@ DIRECTORY: dict[str, tuple[str, str, str | None, bool]] = {
 }
 NO_ITEMS_OWNER = "王芳"
 UNKNOWN_OWNERS = [("赵六", 3, "referral_2026-03.xlsx"), ("<b>Ghost</b>", 1, "badge_scan.csv")]
+# detail: as validation words it (expectations/freshness.py)
 STALE_CHANNELS = [
-    ("badge_scan", "badge_scans_expo.csv", "newest file 45.0 days old (freshness_days 30)")
+    (
+        "badge_scan",
+        "badge_scans_expo.csv",
+        "latest file loaded 2026-01-30 08:00 UTC, 45.7 days before the cut-off (freshness_days 30)",
+    )
 ]
 
 
 @dataclass(frozen=True)
 class Item:
+    """One marts.owner_queue row; the structured columns default to a plausible follow-up."""
+
     owner_name: str
     lead_key: str
     item_type: str
@@ -64,35 +78,71 @@ class Item:
     phone: str | None = "+8613812345678"
     email: str | None = "chen.jing@factory.example.cn"
     next_action: str | None = "发送培训资料"
-    item_detail: str | None = None
     is_new: bool = False
     as_of: date = AS_OF
+    due_basis: str | None = None  # follow-ups: agreed when next_action is set, else cadence
+    contact_days: int | None = 14
+    grade_due_at: datetime | None = None
+    waiting_since: datetime | None = None
+    hours_waiting: int | None = None
+    routing_unassigned_reason: str | None = None
+    missing_fields: str | None = None
+    survey_due_on: date | None = None
+    report_due_on: date | None = None
+    greeting_due_on: date | None = None
+    greeting_occasion: str | None = None
+    content_kind: str | None = None
+    last_content_on: date | None = None
+    last_touch_at: datetime | None = datetime(2026, 3, 2, 6, 30)  # naive UTC: 14:30 Shanghai
+    next_due: date | None = None  # None: as_of - days_overdue (0 when not overdue)
 
 
 def default_items() -> list[Item]:
     """Many owners, both languages, an ops item, a <script> company and a stale-date row."""
+    waited = {"waiting_since": datetime(2026, 3, 13, 2, 0), "hours_waiting": 70}
     items = [
         Item("张伟", "L0001", "overdue", "苏州精密制造有限公司", "A", 1, 9),
         Item("张伟", "L0002", "overdue", SCRIPT_COMPANY, "A", 2, 3, phone="+8613900001111"),
-        Item("张伟", "L0003", "overdue", "宁波纺织集团", "B", 3, 12),
+        Item("张伟", "L0003", "overdue", "宁波纺织集团", "B", 3, 12, next_action=None),
         Item("张伟", "L0004", "due_today", "杭州云软件公司", "B", 4, 0),
-        Item("张伟", "L0005", "no_plan", "深圳电子有限公司", "C", 5),
-        Item("张伟", "L0006", "grade_lead", "广州物流有限公司", None, 6, is_new=True),
-        Item("李娜", "L0101", "care_due", "上海医疗器械公司", "A", 1, item_detail="月度满意度调查"),
-        Item("李娜", "L0102", "nurture_due", "北京教育科技", "A", 2, item_detail="案例研究"),
-        Item("李娜", "L0103", "complete_record", "天津化工厂", "B", 3, item_detail="缺少电话"),
-        Item("Alice Smith", "L0201", "overdue", "Acme Robotics Ltd", "B", 1, 5),
-        Item("Alice Smith", "L0202", "due_today", "Globex Trading", "A", 2, 0),
-        Item("Alice Smith", "L0203", "due_today", "Initech Systems", "C", 3, 0),
+        Item("张伟", "L0005", "no_plan", "深圳电子有限公司", "C", 5, next_action=None),
         Item(
-            "ops", "L0301", "complete_record", "无主线索贸易公司", None, 1, item_detail="负责人未知"
+            "张伟", "L0006", "grade_lead", "广州物流有限公司", None, 6, is_new=True,
+            grade_due_at=datetime(2026, 3, 14, 2, 0), **waited,
         ),
-        Item("ops", "L0302", "grade_lead", "Orphan Imports", None, 2, is_new=True),
+        Item(
+            "李娜", "L0101", "care_due", "上海医疗器械公司", "A", 1,
+            survey_due_on=date(2026, 3, 31), report_due_on=date(2026, 3, 31),
+        ),
+        Item(
+            "李娜", "L0102", "nurture_due", "北京教育科技", "A", 2, content_kind="case_study",
+            last_content_on=date(2026, 2, 1),
+        ),
+        Item(
+            "李娜", "L0103", "complete_record", "天津化工厂", "B", 3, phone=None,
+            missing_fields="contact", email=None, **waited,
+        ),
+        Item("Alice Smith", "L0201", "overdue", "Acme Robotics Ltd", "B", 1, 5,
+             person_name="Jane Doe", title="CTO", next_action="Send the pricing sheet"),
+        Item("Alice Smith", "L0202", "due_today", "Globex Trading", "A", 2, 0,
+             person_name="John Roe", title="Buyer", next_action=None),
+        Item("Alice Smith", "L0203", "due_today", "Initech Systems", "C", 3, 0,
+             person_name="Ann Poe", title="CFO", next_action="Call about the demo"),
+        Item(
+            "ops", "L0301", "complete_record", "无主线索贸易公司", None, 1,
+            missing_fields="person_name, contact", person_name=None, phone=None, email=None,
+        ),
+        Item(
+            "ops", "L0302", "grade_lead", "Orphan Imports", None, 2, is_new=True,
+            routing_unassigned_reason="no_rule_matched",
+            grade_due_at=datetime(2026, 3, 16, 1, 0), waiting_since=datetime(2026, 3, 15, 1, 0),
+            hours_waiting=15,
+        ),
         # Yesterday's queue: must never reach today's email.
         Item(
             "张伟", "L0999", "overdue", "昨日遗留公司", "A", 1, 1, as_of=AS_OF - timedelta(days=1)
         ),
-    ]
+    ]  # fmt: skip
     for i in range(1, 9):
         for j in range(1, i % 3 + 2):
             kind = ("overdue", "due_today", "no_plan")[j % 3]
@@ -132,38 +182,36 @@ def build_warehouse(path: Path, items: list[Item] | None = None) -> Path:
             [(AS_OF, *stale) for stale in STALE_CHANNELS]
             + [(AS_OF.replace(day=1), "web_form", None, "an older run's finding")],
         )
+        placeholders = ", ".join("?" for _ in QUEUE_COLUMN_NAMES)
         con.executemany(
-            "INSERT INTO marts.owner_queue VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO marts.owner_queue VALUES ({placeholders})",
             [_queue_row(item) for item in items],
         )
     return path
 
 
+FOLLOW_UPS = ("overdue", "due_today", "no_plan")
+
+
 def _queue_row(item: Item) -> tuple:
+    """The row as the mart builds it: follow-up columns only on follow-ups (owner_queue.yml)."""
     email, language = DIRECTORY.get(item.owner_name, ("ops@example.com", "zh"))[:2]
-    next_due = item.as_of - timedelta(days=item.days_overdue or 0)
-    return (
-        item.as_of,
-        item.owner_name,
-        email,
-        language,
-        item.lead_key,
-        item.item_type,
-        item.item_detail,
-        item.is_new,
-        item.company,
-        item.person_name,
-        item.title,
-        item.phone,
-        item.email,
-        item.grade,
-        datetime(2026, 3, 2, 6, 30),  # naive UTC: 14:30 in Shanghai
-        item.next_action,
-        next_due,
-        item.days_overdue,
-        item.priority,
-    )
+    follow_up = item.item_type in FOLLOW_UPS
+    days = item.days_overdue
+    next_due = item.next_due or (item.as_of - timedelta(days=days or 0))
+    basis = item.due_basis or ("agreed" if item.next_action else "cadence")
+    values = {
+        **{name: getattr(item, name, None) for name in QUEUE_COLUMN_NAMES},
+        "owner_email": email,
+        "owner_language": language,
+        "next_due": next_due if item.item_type != "complete_record" else None,
+        "days_overdue": (days or 0) if follow_up else None,
+        "days_past_due": days,
+        "due_basis": basis if follow_up else None,
+        "contact_days": item.contact_days if follow_up else None,
+        "last_touch_at": item.last_touch_at if follow_up else None,
+    }
+    return tuple(values[name] for name in QUEUE_COLUMN_NAMES)
 
 
 def ledger_rows(warehouse: Path) -> dict[str, tuple]:

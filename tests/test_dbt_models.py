@@ -567,7 +567,7 @@ def queue(warehouse) -> dict[tuple[str, str], tuple]:
     rows = query(
         warehouse,
         """
-        select owner_name, lead_key, item_type, next_due, days_overdue, is_new, priority
+        select owner_name, lead_key, item_type, next_due, days_past_due, is_new, priority
         from marts.owner_queue""",
     )
     return {(r[1], r[2]): (r[0], str(r[3]) if r[3] else None, r[4], r[5], r[6]) for r in rows}
@@ -608,17 +608,26 @@ def test_ungraded_new_lead_gets_a_grading_item_for_ops(warehouse):
         True,
     )
     assert queue(warehouse)[("web_form:W6", "grade_lead")][:4] == ("ops", "2026-02-28", 10, False)
+    # "days overdue" is a follow-up's: a grading item is late by days_past_due only
+    rows = query(
+        warehouse,
+        """
+        select item_type, count(*) from marts.owner_queue
+        where days_overdue is not null group by 1 order by 1""",
+    )
+    assert {item_type for item_type, _ in rows} <= {"overdue", "due_today", "no_plan"}
 
 
 def test_won_customer_without_survey_this_month_gets_care_item(warehouse):
     rows = query(
         warehouse,
         """
-        select owner_name, item_detail, next_due from marts.owner_queue
-        where lead_key = 'web_form:W2'""",
+        select owner_name, survey_due_on, report_due_on, greeting_due_on, next_due, days_overdue
+        from marts.owner_queue where lead_key = 'web_form:W2'""",
     )
     # report done in Q1 (February), survey only last month; no Spring Festival window on 03-10
-    assert [(r[0], r[1], str(r[2])) for r in rows] == [("bob", "due: survey (month)", "2026-03-31")]
+    march_31 = datetime(2026, 3, 31).date()
+    assert rows == [("bob", march_31, None, None, march_31, None)]
 
 
 def test_lost_leads_get_no_items(warehouse):
@@ -631,10 +640,10 @@ def test_incomplete_record_names_what_is_missing(warehouse):
     rows = query(
         warehouse,
         """
-        select owner_name, item_detail from marts.owner_queue
+        select owner_name, missing_fields from marts.owner_queue
         where item_type = 'complete_record'""",
     )
-    assert rows == [("ops", "missing: company")]
+    assert rows == [("ops", "company")]
 
 
 def test_priority_overdue_a_first_then_most_days_overdue(warehouse):
@@ -668,7 +677,6 @@ def test_owner_queue_columns_match_the_interface(warehouse):
         ("owner_language", "VARCHAR"),
         ("lead_key", "VARCHAR"),
         ("item_type", "VARCHAR"),
-        ("item_detail", "VARCHAR"),
         ("is_new", "BOOLEAN"),
         ("company", "VARCHAR"),
         ("person_name", "VARCHAR"),
@@ -681,6 +689,20 @@ def test_owner_queue_columns_match_the_interface(warehouse):
         ("next_due", "DATE"),
         ("days_overdue", "INTEGER"),
         ("priority", "INTEGER"),
+        ("days_past_due", "INTEGER"),
+        ("due_basis", "VARCHAR"),
+        ("contact_days", "INTEGER"),
+        ("grade_due_at", "TIMESTAMP"),
+        ("waiting_since", "TIMESTAMP"),
+        ("hours_waiting", "INTEGER"),
+        ("routing_unassigned_reason", "VARCHAR"),
+        ("missing_fields", "VARCHAR"),
+        ("survey_due_on", "DATE"),
+        ("report_due_on", "DATE"),
+        ("greeting_due_on", "DATE"),
+        ("greeting_occasion", "VARCHAR"),
+        ("content_kind", "VARCHAR"),
+        ("last_content_on", "DATE"),
     ]
     assert query(warehouse, "select distinct as_of from marts.owner_queue") == [
         (datetime(2026, 3, 10).date(),)

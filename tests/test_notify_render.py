@@ -71,7 +71,9 @@ def test_unknown_item_type_gets_its_own_section_last():
 
 def test_last_touch_shown_in_business_time():
     touched = item("L1", "overdue", 1, last_touch_at=datetime(2026, 3, 15, 17, 5))
-    assert "2026-03-16 01:05" in render_owner_email(queue(touched), AS_OF, SHANGHAI).text
+    assert (
+        "上次跟进：2026年3月16日 01:05" in render_owner_email(queue(touched), AS_OF, SHANGHAI).text
+    )
 
 
 def test_headers_are_rfc2047_and_bodies_utf8():
@@ -88,7 +90,7 @@ def test_headers_are_rfc2047_and_bodies_utf8():
     raw.decode("ascii")  # 7-bit clean on the wire: encoded words and base64 only
     assert b"=?utf-8?" in raw
     parsed = BytesParser(policy=policy.default).parsebytes(raw)
-    assert parsed["Subject"] == "跟进提醒 2026-03-16：逾期 1 项，今日到期 0 项（共 1 项）"
+    assert parsed["Subject"] == "跟进提醒 3月16日（周一）：逾期 1 项（共 1 项）"
     assert str(parsed["To"]) == "张伟 <zhang.wei@example.com>"
     assert parsed["Message-ID"] == message_id("张伟", AS_OF, "leadflow@example.com")
 

@@ -119,8 +119,12 @@ def test_subject_and_parts_in_chinese(warehouse, tmp_path, server, port):
     send(warehouse, tmp_path, settings(port))
 
     msg = server.by_recipient()["zhang.wei@example.com"]
-    # 3 overdue, 1 due today, 6 items in all for 张伟 (yesterday's row excluded).
-    assert msg["Subject"] == "跟进提醒 2026-03-16：逾期 3 项，今日到期 1 项（共 6 项）"
+    # 3 overdue, 1 due today, 6 items in all for 张伟 (yesterday's row excluded): the subject
+    # names the first three sections with their heading counts.
+    assert (
+        msg["Subject"]
+        == "跟进提醒 3月16日（周一）：逾期 3 项、今日到期 1 项、缺少计划 1 项（共 6 项）"
+    )
     assert msg["To"].addresses[0].display_name == "张伟"
     assert msg["From"].addresses[0].display_name == "销售助手"
     assert msg.get_content_type() == "multipart/alternative"
@@ -128,8 +132,8 @@ def test_subject_and_parts_in_chinese(warehouse, tmp_path, server, port):
     text, html = text_part(msg), html_part(msg)
     assert "苏州精密制造有限公司" in text and "苏州精密制造有限公司" in html
     assert "张伟，您好" in text and "已逾期 (3)" in html and "今日到期 (1)" in html
-    assert "逾期天数：9 天" in text
-    assert "2026-03-02 14:30" in text  # last touch in business time, not UTC
+    assert "应于3月7日（周六）跟进，已逾期 9 天" in text
+    assert "上次跟进：2026年3月2日 14:30" in text  # last touch in business time, not UTC
     assert "昨日遗留公司" not in text
 
 
@@ -147,13 +151,13 @@ def test_english_owner_gets_english_email(warehouse, tmp_path, server, port):
     send(warehouse, tmp_path, settings(port))
 
     msg = server.by_recipient()["alice@example.com"]
-    assert msg["Subject"] == "Follow-ups 2026-03-16: 1 overdue, 2 due today (3 items)"
+    assert msg["Subject"] == "Follow-ups Mon 16 Mar: 1 overdue, 2 due today (3 items)"
     text = text_part(msg)
     assert text.startswith("Hello Alice Smith,")
     assert "== Overdue (1) ==" in text and "== Due today (2) ==" in text
-    assert "Days overdue: 5 days" in text
-    assert "Contact: 陈静 / 采购总监" in text and "Next action: 发送培训资料" in text
-    assert "联系人" not in text and "逾期" not in text and "您好" not in text
+    assert "Due Wed 11 Mar, 5 days overdue" in text
+    assert "Contact: Jane Doe / CTO" in text and "Agreed next step: Send the pricing sheet" in text
+    assert not re.search(r"[\u3000-\u9fff\uff00-\uffef]", text + msg["Subject"])
 
 
 def test_ops_gets_ownerless_items_and_unknown_owner_names(warehouse, tmp_path, server, port):
@@ -164,12 +168,19 @@ def test_ops_gets_ownerless_items_and_unknown_owner_names(warehouse, tmp_path, s
     assert sorted(lead_keys_in(html)) == ["L0301", "L0302"]
     assert "名录中没有的负责人姓名 (2)" in text
     for name, count, files in UNKNOWN_OWNERS:
-        assert f"- {name} ({count} 条记录) · {files}" in text
+        assert f"- {name}（{count} 条记录）：{files}" in text
     assert "&lt;b&gt;Ghost&lt;/b&gt;" in html and "<b>Ghost</b>" not in html
     # Stale channels of this date (not of older runs) are an ops item too (issue 4).
-    channel, last_file, detail = STALE_CHANNELS[0]
-    assert "超过约定时间没有新文件的渠道 (1)" in text
-    assert f"- {channel}：{detail} · 最近文件 {last_file}" in text
+    channel, last_file, _ = STALE_CHANNELS[0]
+    assert "没有按时收到新文件的渠道 (1)" in text
+    assert (
+        f"- {channel}：最近的文件 {last_file} 载入于2026年1月30日 16:00，已有 45 天没有新文件"
+        "（约定 30 天内至少一个）"
+    ) in text
+    # The subject counts what the body shows: two items and three names or channels.
+    assert msg["Subject"] == (
+        "跟进提醒 3月16日（周一）：待分级 1 项、待补全 1 项、名录外姓名 2 项（共 5 项）"
+    )
     assert "web_form" not in text
     # Nobody else hears about unknown owners or stale channels.
     for address, other in server.by_recipient().items():
@@ -307,7 +318,7 @@ def test_outbox_eml_files_when_no_smtp(warehouse, tmp_path):
     }
     assert set(parsed) == {DIRECTORY[name][0] for name in owners_with_mail()}
     zhang = parsed["zhang.wei@example.com"]
-    assert zhang["Subject"].startswith("跟进提醒 2026-03-16：逾期 3 项")
+    assert zhang["Subject"].startswith("跟进提醒 3月16日（周一）：逾期 3 项")
     assert "苏州精密制造有限公司" in text_part(zhang)
     assert {row[0] for row in ledger_rows(warehouse).values()} == {"written"}
     assert send(warehouse, tmp_path, None)["emails_written"] == 0

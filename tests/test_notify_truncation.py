@@ -27,6 +27,8 @@ from notify.render import render_owner_email
 from tests.notify_fixtures import (
     AS_OF,
     DIRECTORY,
+    STALE_CHANNELS,
+    UNKNOWN_OWNERS,
     Item,
     RecordingHandler,
     build_warehouse,
@@ -88,7 +90,7 @@ def mart_order(items: list[Item]) -> list[Item]:
 
 
 def keys_by_section(html: str) -> dict[str, list[str]]:
-    """item type -> lead keys listed in that section, in the order shown."""
+    """item type -> lead keys listed in that section, in the order shown (ops' lists aside)."""
     sections: dict[str, list[str]] = {}
     current = None
     for match in re.finditer(r'data-(item-type|lead-key)="([^"]+)"', html):
@@ -97,17 +99,28 @@ def keys_by_section(html: str) -> dict[str, list[str]]:
             current = sections.setdefault(value, [])
         else:
             current.append(value)
-    return sections
+    return {key: keys for key, keys in sections.items() if key not in OPS_LISTS}
+
+
+OPS_LISTS = ("unknown_owners", "stale_channels")
 
 
 def more_notes(html: str) -> list[int]:
     return [int(n) for n in re.findall(r'data-more-items="(\d+)"', html)]
 
 
-def subject(owner: str, overdue: int, total: int) -> str:
+def subject(owner: str, overdue: int, no_plan: int) -> str:
+    """The subject names the first three sections with their headings' counts, and the total
+    of all sections: ops' also lists the fixture's 2 unknown names and 1 stale channel."""
+    if owner == "ops":
+        total = overdue + no_plan + len(UNKNOWN_OWNERS) + len(STALE_CHANNELS)
+        parts = f"逾期 {overdue} 项、缺少计划 {no_plan} 项、名录外姓名 {len(UNKNOWN_OWNERS)} 项"
+        return f"跟进提醒 3月16日（周一）：{parts}（共 {total} 项）"
+    total = overdue + no_plan
     if DIRECTORY[owner][1] == "en":
-        return f"Follow-ups 2026-03-16: {overdue} overdue, 0 due today ({total} items)"
-    return f"跟进提醒 2026-03-16：逾期 {overdue} 项，今日到期 0 项（共 {total} 项）"
+        parts = f"{overdue} overdue, {no_plan} without a next step"
+        return f"Follow-ups Mon 16 Mar: {parts} ({total} items)"
+    return f"跟进提醒 3月16日（周一）：逾期 {overdue} 项、缺少计划 {no_plan} 项（共 {total} 项）"
 
 
 def outbox_messages(outbox: Path) -> dict[str, EmailMessage]:
@@ -132,7 +145,7 @@ def test_capped_section_lists_the_first_n_in_mart_order_and_counts_the_rest(tmp_
     # Subject and headings: the mart's totals, not what is listed.
     overdue_n, total_n = CAP + 30, CAP + 35
     assert msg["Subject"] == (
-        f"跟进提醒 2026-03-16：逾期 {overdue_n} 项，今日到期 5 项（共 {total_n} 项）"
+        f"跟进提醒 3月16日（周一）：逾期 {overdue_n} 项、今日到期 5 项（共 {total_n} 项）"
     )
     assert f"已逾期 ({CAP + 30})" in html and f"== 已逾期 ({CAP + 30}) ==" in text
     assert "今日到期 (5)" in html
@@ -142,8 +155,10 @@ def test_capped_section_lists_the_first_n_in_mart_order_and_counts_the_rest(tmp_
     assert listed["due_today"] == [i.lead_key for i in mart_order(due_today)]
     assert more_notes(html) == [30]  # the uncapped section has no note
     assert "另有 30 项未列出" in html and "另有 30 项未列出" in text
-    assert f"本类共 {CAP + 30} 项" in text and "marts.owner_queue" in text
-    assert "owner_name = 张伟，item_type = overdue，as_of = 2026-03-16" in text
+    assert f"本类共 {CAP + 30} 项" in text and f"列出 {CAP} 项" in text
+    # Where the rest is, said once at the end, not per section.
+    assert text.count("marts.owner_queue") == 1
+    assert "owner_name = 张伟，as_of = 2026-03-16" in text
     # The plain part lists the same CAP, then the due-today ones, and none of the 30 left out.
     numbered = re.findall(r"^\d+\. (\S+)", text, flags=re.MULTILINE)
     assert numbered == [i.company for i in (*mart_order(overdue)[:CAP], *mart_order(due_today))]
@@ -171,14 +186,15 @@ def test_cap_follows_the_environment_variable(tmp_path, monkeypatch):
         "no_plan": 3,
     }
     assert more_notes(zhang) == [9]
-    assert "已逾期 (12)" in zhang and "缺少跟进计划 (3)" in zhang
+    assert "已逾期 (12)" in zhang and "缺少下一步计划 (3)" in zhang
     alice = received["alice@example.com"]
-    assert alice["Subject"] == "Follow-ups 2026-03-16: 0 overdue, 4 due today (4 items)"
+    assert alice["Subject"] == "Follow-ups Mon 16 Mar: 4 due today (4 items)"
     assert more_notes(html_part(alice)) == [1]
     assert (
-        "Showing the first 3 of 4 by priority, 1 more not listed here. The full list is in "
-        "marts.owner_queue of the BI snapshot leadflow_marts.duckdb"
+        "4 items in this section; the first 3 items by priority are listed above, 1 item not "
+        "listed here"
     ) in text_part(alice)
+    assert "marts.owner_queue table of the BI snapshot leadflow_marts.duckdb" in text_part(alice)
     assert more_notes(html_part(received["li.na@example.com"])) == []
 
 
@@ -218,7 +234,7 @@ def test_owners_never_mix_when_sections_are_capped(tmp_path, server, monkeypatch
             for item_type in ("overdue", "no_plan")
         }
         assert more_notes(html) == [totals["overdue"] - 4, totals["no_plan"] - 4]
-        assert msg["Subject"] == subject(owner, totals["overdue"], sum(totals.values()))
+        assert msg["Subject"] == subject(owner, totals["overdue"], totals["no_plan"])
         foreign = {i.company for i in all_items if i not in own}
         assert not {c for c in foreign if c in html or c in text}, owner
 
@@ -257,8 +273,8 @@ def test_truncation_note_is_escaped_in_html():
     assert "owner_name = &lt;i&gt;Ghost&lt;/i&gt;" in rendered.html
     assert "<i>" not in rendered.html
     assert "owner_name = <i>Ghost</i>" in rendered.text  # plain text is not escaped
-    assert "7 more not listed here" in rendered.text
-    assert rendered.subject == "Follow-ups 2026-03-16: 9 overdue, 0 due today (9 items)"
+    assert "7 items not listed here" in rendered.text
+    assert rendered.subject == "Follow-ups Mon 16 Mar: 9 overdue (9 items)"
 
 
 def test_listing_more_items_than_counted_is_refused():

@@ -374,10 +374,10 @@ def snapshot(warehouse: Path) -> dict[str, Any]:
                 )
             },
             "grade_items": {
-                key.split(":")[1]: (owner_name, is_new, detail)
-                for key, owner_name, is_new, detail in rows(
-                    "SELECT lead_key, owner_name, is_new, item_detail FROM marts.owner_queue "
-                    "WHERE item_type = 'grade_lead'"
+                key.split(":")[1]: (owner_name, is_new, due_at, unassigned)
+                for key, owner_name, is_new, due_at, unassigned in rows(
+                    "SELECT lead_key, owner_name, is_new, grade_due_at, routing_unassigned_reason "
+                    "FROM marts.owner_queue WHERE item_type = 'grade_lead'"
                 )
             },
             "history": rows(
@@ -444,18 +444,9 @@ def test_first_forward_run_routes_by_rule_order_round_robin_and_capacity(runs) -
 
 def test_routed_leads_are_new_grading_items_with_the_deadline(runs) -> None:
     items = runs["d1"]["grade_items"]
-    # acquired 2026-03-02 10:00 business time: graded by 03-03 10:00
-    assert items["E2"] == (
-        "bob",
-        True,
-        "new lead: grade within 24 h of acquisition (R3), by 2026-03-03 10:00",
-    )
-    assert items["E4"] == (
-        "ops",
-        True,
-        "not routed (pool_full): assign an owner; grade within 24 h of acquisition (R3), "
-        "by 2026-03-05 10:00",
-    )
+    # acquired 2026-03-02 10:00 business time (02:00 UTC): graded by 03-03 10:00
+    assert items["E2"] == ("bob", True, datetime(2026, 3, 3, 2, 0), None)
+    assert items["E4"] == ("ops", True, datetime(2026, 3, 5, 2, 0), "pool_full")
     assert items["H1"][:2] == ("bob", False)  # not routed, acquired before the previous run
 
 

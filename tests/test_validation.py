@@ -137,6 +137,15 @@ ROWS: list[tuple[str, int, dict[str, Any], list[tuple]]] = [
         intake(event_at=None, _original={"event_at": "  "}),
         [("event_at", "missing_required")],
     ),
+    # over-long text (issue 15): a 10 KB company name is flagged with an excerpt and its length,
+    # a name of exactly the limit is not
+    (
+        "W1",
+        23,
+        intake(company="甲" * 10_000),
+        [("company", "field_too_long", "甲" * 40 + "… (10000 characters, at most 500)")],
+    ),
+    ("W1", 24, intake(company="乙" * 500), []),
     ("F1", 1, follow_up(), []),
     (
         "F1",
@@ -177,6 +186,13 @@ ROWS: list[tuple[str, int, dict[str, Any], list[tuple]]] = [
         9,
         follow_up(responded=None, _original={"responded": "也许"}),
         [("responded", "unparseable_value", "也许")],
+    ),
+    ("F1", 10, follow_up(feedback="好" * 4000), []),  # prose fields get 4,000 characters
+    (
+        "F1",
+        11,
+        follow_up(feedback="x" * 4001),
+        [("feedback", "field_too_long", "x" * 40 + "… (4001 characters, at most 4000)")],
     ),
     ("S1", 1, {"changed_at": TS, "status": "won", "owner_name": "张伟"}, []),
     (
@@ -368,7 +384,7 @@ def test_each_planted_problem_gives_exactly_its_flag(
     )
     if len(flag) > 2:
         assert observed == flag[2]
-    warnings = {"masked_phone", "duplicate_row", "unknown_owner", "channel_stale"}
+    warnings = {"masked_phone", "duplicate_row", "unknown_owner", "channel_stale", "field_too_long"}
     assert severity == ("warning" if check in warnings else "error")
 
 

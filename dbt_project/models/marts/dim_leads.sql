@@ -63,12 +63,13 @@ select
     touches.next_action_due,
     cadence.next_due,
     cadence.days_overdue,
-    -- C6: completeness is judged on the resolved lead, so a corrected record clears it
+    -- C6: completeness is judged on the resolved lead, so a corrected record clears it. Codes,
+    -- not prose: the email words them in the owner's language (contact = no valid phone or email)
     nullif(
         concat_ws(', ',
             case when profile.person_name is null then 'person_name' end,
             case when profile.company is null then 'company' end,
-            case when profile.phone is null and profile.email is null then 'contact (valid phone or email)' end
+            case when profile.phone is null and profile.email is null then 'contact' end
         ), ''
     ) as missing_fields,
     coalesce(flags.dq_flag_count, 0) as dq_flag_count,

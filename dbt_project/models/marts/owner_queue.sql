@@ -2,8 +2,10 @@
 -- Grain: one row per lead and item type. Items without a usable owner belong to ops.
 -- Only open leads get cadence items (overdue, due today, no plan, nurture) and grading items;
 -- customers (won, not churned) get care items; open leads and customers get complete_record.
--- priority (1 = first within the owner): overdue grade A first, then most days overdue, then the
--- item type's section order, grade, next due date and lead key (stable).
+-- Every item is described by structured columns (codes, dates, numbers), never by prose: the
+-- email words them in the owner's language (notify/locales), BI filters on them.
+-- priority (1 = first within the owner): overdue grade A first, then most days past the item's
+-- own due date, then the item type's section order, grade, next due date and lead key (stable).
 with leads as (
     select * from {{ ref('dim_leads') }}
 ),
@@ -12,98 +14,107 @@ cadence as (
     select * from {{ ref('int_lead_cadence') }}
 ),
 
+-- R9's three care streams side by side: one care_due row per customer names each action due
 care_due as (
     select
         lead_key,
         min(due_by) as due_by,
-        {{ dbt.listagg("care_stream || coalesce(' (' || occasion || ' ' || cast(due_by as " ~ dbt.type_string() ~ ") || ')', ' (' || period || ')')", "', '", 'order by care_stream') }}
-            as streams
+        max(case when care_stream = 'survey' then due_by end) as survey_due_on,
+        max(case when care_stream = 'report' then due_by end) as report_due_on,
+        max(case when care_stream = 'greeting' then due_by end) as greeting_due_on,
+        max(case when care_stream = 'greeting' then occasion end) as greeting_occasion
     from {{ ref('int_customer_care_due') }}
     group by lead_key
 ),
 
-items as (
-    select
-        cadence.lead_key,
-        case when cadence.is_overdue then 'overdue' else 'due_today' end as item_type,
-        case
-            when cadence.next_action_due is not null
-                then 'next action due ' || cast(cadence.next_action_due as {{ dbt.type_string() }})
-                     || coalesce(': ' || cadence.next_action, '')
-            else 'grade ' || cadence.grade || ' contact every ' || cast(cadence.contact_days as {{ dbt.type_string() }})
-                 || ' days, last touch ' || coalesce(cast(cadence.last_touch_on as {{ dbt.type_string() }}), 'none')
-        end as item_detail,
-        false as is_new,
-        cadence.next_due,
-        cadence.days_overdue
-    from cadence
-    where cadence.is_overdue or cadence.is_due_today
-
-    union all
-
+-- follow-up items (C8): the contact stream's next due, agreed (R6) or from the grade's cadence
+follow_ups as (
     select
         lead_key,
-        'no_plan',
-        'latest follow-up has no next action (R6)',
-        false,
+        case when is_overdue then 'overdue' else 'due_today' end as item_type,
+        case when next_action_due is not null then 'agreed' else 'cadence' end as due_basis,
+        contact_days,
         next_due,
         days_overdue
     from cadence
+    where is_overdue or is_due_today
+
+    union all
+
+    -- the latest follow-up agreed no next step (R6): its cadence date stands
+    select lead_key, 'no_plan', 'cadence', contact_days, next_due, days_overdue
+    from cadence
     where is_no_plan
+),
 
-    union all
-
+items as (
     select
-        lead_key,
-        'nurture_due',
-        'send ' || coalesce(content_material, 'content') || '; last content '
-            || coalesce(cast(last_content_on as {{ dbt.type_string() }}), 'none'),
-        false,
-        next_content_due,
-        case when next_content_due < {{ as_of_date() }}
-             then {{ days_between('next_content_due', as_of_date()) }} else 0 end
-    from cadence
-    where is_nurture_due
+        lead_key, item_type, due_basis, contact_days, next_due,
+        days_overdue,
+        days_overdue as days_past_due,
+        cast(null as timestamp) as grade_due_at,
+        cast(null as timestamp) as waiting_since,
+        cast(null as date) as survey_due_on,
+        cast(null as date) as report_due_on,
+        cast(null as date) as greeting_due_on,
+        cast(null as {{ dbt.type_string() }}) as greeting_occasion,
+        cast(null as {{ dbt.type_string() }}) as content_kind,
+        cast(null as date) as last_content_on,
+        cast(null as {{ dbt.type_string() }}) as missing_fields
+    from follow_ups
 
     union all
 
-    -- C7: ungraded open leads; "new" when acquired since the previous run's cut-off or routed
-    -- since then (issue 9: "new lead: grade within 24 h" with the deadline in business time); a
-    -- lead routing could not place tells ops why
+    -- R10: non-sales content for open leads whose grade has a content stream
     select
-        cadence.lead_key,
-        'grade_lead',
-        case
-            when leads.routing_unassigned_reason is not null
-                then 'not routed (' || leads.routing_unassigned_reason || '): assign an owner; '
-            when leads.owner_source = 'routing'
-                 and leads.owner_assigned_at > {{ dbt.dateadd('day', -1, cutoff_utc()) }}
-                then 'new lead: '
-            else 'ungraded: '
-        end
-        || 'grade within {{ var("grading_sla_hours") }} h of acquisition (R3)'
-        || coalesce(', by ' || left(cast(((cadence.grade_due_at at time zone 'UTC')
-                    at time zone '{{ business_timezone() }}') as {{ dbt.type_string() }}), 16), ''),
-        coalesce(cadence.acquired_at >= {{ dbt.dateadd('day', -1, cutoff_utc()) }}, false)
-            or coalesce(leads.owner_source = 'routing'
-                        and leads.owner_assigned_at > {{ dbt.dateadd('day', -1, cutoff_utc()) }}, false),
-        cadence.grade_due_on,
-        case when cadence.grade_due_on < {{ as_of_date() }}
-             then {{ days_between('cadence.grade_due_on', as_of_date()) }} else 0 end
+        cadence.lead_key, 'nurture_due', null, null, cadence.next_content_due,
+        null,
+        case when cadence.next_content_due < {{ as_of_date() }}
+             then {{ days_between('cadence.next_content_due', as_of_date()) }} else 0 end,
+        null, null, null, null, null, null,
+        grade_content.content_kind,
+        cadence.last_content_on,
+        null
     from cadence
-    inner join leads on leads.lead_key = cadence.lead_key
-    where cadence.is_open and cadence.grade is null
+    left join {{ ref('cadence_by_grade') }} as grade_content on grade_content.grade = cadence.grade
+    where cadence.is_nurture_due
 
     union all
 
-    select lead_key, 'complete_record', 'missing: ' || missing_fields, false, null, null
+    -- C7: ungraded open leads, due grading_sla_hours after acquisition (R3); waiting since then
+    select
+        lead_key, 'grade_lead', null, null, grade_due_on,
+        null,
+        case when grade_due_on < {{ as_of_date() }}
+             then {{ days_between('grade_due_on', as_of_date()) }} else 0 end,
+        grade_due_at,
+        acquired_at,
+        null, null, null, null, null, null, null
+    from cadence
+    where is_open and grade is null
+
+    union all
+
+    -- C6: what makes the record incomplete, waiting since acquisition
+    select
+        lead_key, 'complete_record', null, null, null,
+        null, null, null,
+        acquired_at,
+        null, null, null, null, null, null,
+        missing_fields
     from leads
     where missing_fields is not null and (is_open or is_customer)
 
     union all
 
-    select lead_key, 'care_due', 'due: ' || streams, false, due_by,
-        case when due_by < {{ as_of_date() }} then {{ days_between('due_by', as_of_date()) }} else 0 end
+    -- R9: each care action due this period, with its own due date
+    select
+        lead_key, 'care_due', null, null, due_by,
+        null,
+        case when due_by < {{ as_of_date() }} then {{ days_between('due_by', as_of_date()) }} else 0 end,
+        null, null,
+        survey_due_on, report_due_on, greeting_due_on, greeting_occasion,
+        null, null, null
     from care_due
 ),
 
@@ -115,8 +126,12 @@ enriched as (
         owners.language as owner_language,
         items.lead_key,
         items.item_type,
-        items.item_detail,
-        items.is_new,
+        -- the lead reached this owner since the previous business day's cut-off: acquired, or
+        -- assigned (a human record or routing, docs/routing.md); the email's own "new" badge
+        -- comes from its ledger (docs/mail.md) and falls back on this for an owner's first email
+        coalesce(leads.acquired_at >= {{ dbt.dateadd('day', -1, cutoff_utc()) }}, false)
+            or coalesce(leads.owner_assigned_at > {{ dbt.dateadd('day', -1, cutoff_utc()) }}, false)
+            as is_new,
         leads.company,
         leads.person_name,
         leads.title,
@@ -127,6 +142,23 @@ enriched as (
         leads.next_action,
         items.next_due,
         cast(items.days_overdue as integer) as days_overdue,
+        cast(items.days_past_due as integer) as days_past_due,
+        items.due_basis,
+        cast(items.contact_days as integer) as contact_days,
+        items.grade_due_at,
+        items.waiting_since,
+        cast(case when items.waiting_since is not null
+                  then {{ dbt.datediff('items.waiting_since', cutoff_utc(), 'hour') }} end as integer)
+            as hours_waiting,
+        case when items.item_type = 'grade_lead' then leads.routing_unassigned_reason end
+            as routing_unassigned_reason,
+        items.missing_fields,
+        items.survey_due_on,
+        items.report_due_on,
+        items.greeting_due_on,
+        items.greeting_occasion,
+        items.content_kind,
+        items.last_content_on,
         item_types.sort_order as item_sort_order
     from items
     inner join leads on leads.lead_key = items.lead_key
@@ -136,13 +168,16 @@ enriched as (
 )
 
 select
-    as_of, owner_name, owner_email, owner_language, lead_key, item_type, item_detail, is_new,
+    as_of, owner_name, owner_email, owner_language, lead_key, item_type, is_new,
     company, person_name, title, phone, email, grade, last_touch_at, next_action, next_due,
     days_overdue,
     cast(row_number() over (
         partition by owner_name
         order by case when item_type = 'overdue' and grade = 'A' then 0 else 1 end,
-                 days_overdue desc nulls last, item_sort_order, grade nulls last, next_due nulls last,
+                 days_past_due desc nulls last, item_sort_order, grade nulls last, next_due nulls last,
                  lead_key
-    ) as integer) as priority
+    ) as integer) as priority,
+    days_past_due, due_basis, contact_days, grade_due_at, waiting_since, hours_waiting,
+    routing_unassigned_reason, missing_fields, survey_due_on, report_due_on, greeting_due_on,
+    greeting_occasion, content_kind, last_content_on
 from enriched
