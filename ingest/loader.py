@@ -482,7 +482,7 @@ def safe_cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _move(path: Path, folder: Path) -> Path:
+def move_file(path: Path, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / path.name
     if target.exists():  # keep both: nothing is ever deleted
@@ -703,9 +703,9 @@ def ingest_inbox(
 
 def _file_away(path: Path, result: FileResult, inbox: Path) -> None:
     if result.status == "loaded":
-        _move(path, inbox / "archive")
+        move_file(path, inbox / "archive")
         return
-    moved = _move(path, inbox / "failed")
+    moved = move_file(path, inbox / "failed")
     moved.with_name(moved.name + ".reason.txt").write_text(
         f"{result.file_name}: {result.error}\n", encoding="utf-8"
     )

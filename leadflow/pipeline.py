@@ -71,7 +71,7 @@ def archive_committed(settings: Settings) -> list[str]:
     file dropped again on purpose has its first copy archived, so it is loaded again as usual
     (a re-drop is recorded as a load that adds nothing, C1). Runs hold the run lock, so no
     live run can be between its commit and its move."""
-    from ingest.loader import inbox_files, sha256_of
+    from ingest.loader import inbox_files, move_file, sha256_of
 
     waiting = inbox_files(settings.inbox)
     if not waiting or not settings.warehouse.exists():
@@ -82,7 +82,7 @@ def archive_committed(settings: Settings) -> list[str]:
         sha = sha256_of(path)
         if sha not in committed or _archived_copy(settings.archive_dir, path, sha):
             continue
-        target = _archive(path, settings.archive_dir)
+        target = move_file(path, settings.archive_dir)
         log.warning(
             "%s: loaded by an interrupted run (load %s) but never archived: archived now as %s",
             path.name,
@@ -120,19 +120,6 @@ def _archived_copy(archive: Path, path: Path, sha: str) -> bool:
         for p in archive.iterdir()
         if p.name == path.name or p.name.startswith(path.stem + ".")
     )
-
-
-def _archive(path: Path, archive: Path) -> Path:
-    """Move like the loader does: archive/<name>, or <stem>.<UTC stamp><suffix> if taken."""
-    import shutil
-
-    archive.mkdir(parents=True, exist_ok=True)
-    target = archive / path.name
-    if target.exists():
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        target = archive / f"{path.stem}.{stamp}{path.suffix}"
-    shutil.move(str(path), target)
-    return target
 
 
 def validate(settings: Settings, as_of: date, run_id: str) -> dict[str, Any]:
