@@ -18,7 +18,7 @@ import duckdb
 import pytest
 import yaml
 
-from expectations.suites import build_suite, load_channel_configs
+from expectations.suites import ChannelConfig, build_suite, load_channel_configs
 from ingest.canonical import ENTITIES
 from ingest.channels import ChannelConfigError
 from ingest.loader import ensure_raw_schema
@@ -516,3 +516,45 @@ def test_a_batch_validated_in_small_parts_gets_exactly_the_same_flags(
     assert parted == whole
     assert parted_summary["rows_validated"] == whole_summary["rows_validated"] > 25
     assert "duplicate_row" in parted_summary["flags_by_check"]
+
+
+def test_the_pandas_evaluation_of_the_suites_gives_the_same_flags_as_gx(
+    run: Run, tmp_path: Path
+) -> None:
+    """`leadflow check` evaluates the suites' checks without GX (its start-up is the whole
+    budget of a dry run): on every planted problem it must find exactly GX's flags."""
+    from expectations.evaluate import suite_flags
+    from expectations.validate import owner_directory, read_batch
+
+    build_warehouse(tmp_path / "wh.duckdb")
+    fresh = Run(tmp_path / "wh.duckdb", tmp_path / "reports", run.channels, {})
+    validate(fresh, NEW_LOADS, "run-gx")
+    gx = sorted(
+        query(
+            fresh,
+            "SELECT load_id, source_record_id, row_number, column_name, check_name, "
+            "observed_value, severity FROM dq.flags WHERE check_name <> 'channel_stale'",
+        ),
+        key=str,
+    )
+    configs = load_channel_configs(run.channels)
+    con = duckdb.connect(str(fresh.warehouse), read_only=True)
+    found = []
+    try:
+        owners = owner_directory(con)
+        for load_id in NEW_LOADS:
+            channel = LOADS[load_id][0]
+            config = configs.get(channel) or ChannelConfig(channel, entity_of(channel), ())
+            suite = build_suite(config, as_of=AS_OF, tz=ZoneInfo(TZ), owner_names=owners)
+            for frame in read_batch(con, suite, [load_id]):
+                flags = suite_flags(frame, suite)
+                found += [
+                    (r.load_id, r.source_record_id, r.row_number, r.column_name, r.check_name,
+                     None if r.observed_value != r.observed_value else r.observed_value,
+                     r.severity)
+                    for r in flags.itertuples()
+                ]  # fmt: skip
+    finally:
+        con.close()
+    assert len(gx) > 250
+    assert sorted(found, key=str) == gx
