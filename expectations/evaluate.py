@@ -110,4 +110,5 @@ def failing_positions(frame: pd.DataFrame, check: Check) -> np.ndarray:
 
 def suite_flags(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
     """The flags validation would write for this batch (same rows, checks, observed values)."""
-    return flags_at_positions(frame, suite, [(c, failing_positions(frame, c)) for c in suite.checks])
+    failing = [(check, failing_positions(frame, check)) for check in suite.checks]
+    return flags_at_positions(frame, suite, failing)
