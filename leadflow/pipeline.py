@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -19,6 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from leadflow import progress
 from leadflow import warehouse as warehouse_db
 from leadflow.config import Settings, is_forward_run
 
@@ -30,12 +30,13 @@ def new_run_id() -> str:
 
 
 def waiting_files(settings: Settings) -> list[str]:
-    """Names of the files waiting in the inbox (cheap: no heavy import)."""
+    """Names of the files waiting in the inbox and its sub-folders (cheap: no heavy import);
+    none when the inbox is missing (the run itself then stops with the reason)."""
+    from ingest.inbox import inbox_files, relative_name
+
     if not settings.inbox.is_dir():
         return []
-    return sorted(
-        p.name for p in settings.inbox.iterdir() if p.is_file() and not p.name.startswith(".")
-    )
+    return [relative_name(p, settings.inbox) for p in inbox_files(settings.inbox)]
 
 
 def ingest(settings: Settings, run_id: str) -> dict[str, Any]:
@@ -54,10 +55,13 @@ def ingest(settings: Settings, run_id: str) -> dict[str, Any]:
 
 
 def validate(settings: Settings, load_ids: list[str], as_of: date, run_id: str) -> dict[str, Any]:
-    """Run the expectation suites on the new batches only and write flags (C6)."""
+    """Run the expectation suites on the new batches only and write flags (C6); then the
+    run's data-quality page and its files' load reports (before the build: no leads yet)."""
     from expectations.validate import validate_loads
+    from leadflow.load_reports import write_load_reports
+    from leadflow.quality_pages import write_quality_page
 
-    return validate_loads(
+    result = validate_loads(
         settings.warehouse,
         load_ids,
         channels_dir=settings.channels_dir,
@@ -66,6 +70,9 @@ def validate(settings: Settings, load_ids: list[str], as_of: date, run_id: str) 
         reports_dir=settings.reports_dir,
         run_id=run_id,
     )
+    result.update(write_quality_page(settings, run_id, load_ids, as_of))
+    result.update(write_load_reports(settings, run_id, built=False))
+    return result
 
 
 def dbt_executable() -> str:
@@ -101,9 +108,16 @@ def transform(
         "--log-path", str(settings.data_dir / "dbt" / "logs"),
         "--vars", json.dumps(variables),
     ]  # fmt: skip
-    env = {**os.environ, "LEADFLOW_WAREHOUSE": str(settings.warehouse)}
+    # no usage statistics: they need the internet and write dbt_project/.user.yml
+    env = {
+        **os.environ,
+        "LEADFLOW_WAREHOUSE": str(settings.warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
     started = time.monotonic()
-    completed = subprocess.run(command, env=env, capture_output=True, text=True)
+    returncode, output = progress.run_reporting_dbt(
+        command, env, step="transform", log=logging.getLogger("dbt")
+    )
     results = _dbt_results(target_dir / "run_results.json")
     _store_dbt_results(settings, run_id, results)
     failures = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
@@ -111,14 +125,17 @@ def transform(
     log.info("dbt build: %s", summarise_dbt_results(results))
     for r in failures + warnings:
         log.warning("dbt %s %s: %s", r["status"], r["unique_id"], r["message"])
-    if completed.returncode != 0:
-        tail = "\n".join(completed.stdout.splitlines()[-30:])
+    if returncode != 0:
+        tail = "\n".join(output.splitlines()[-30:])
         raise RuntimeError(
             "dbt build failed; nothing was published or mailed, the last snapshot stays.\n"
             + failure_report(failures)
-            + f"\n--- dbt output (last lines) ---\n{tail}\n{completed.stderr[-2000:]}"
+            + f"\n--- dbt output (last lines) ---\n{tail}"
         )
+    from leadflow.load_reports import write_load_reports
+
     return {
+        **write_load_reports(settings, run_id, built=True),  # which lead each row joined
         "nodes": len(results),
         "failed": len(failures),
         "warned": len(warnings),
@@ -255,8 +272,11 @@ def notify(
     kind = run_kind(as_of, settings, file_triggered=file_triggered)
     if kind != "forward" and not send:
         return {"sent": False, "reason": f"{kind} run for {as_of} without send: no mail (C9)"}
+    from leadflow.ops_address import require_ops_address
     from notify.service import send_owner_emails
     from notify.smtp_connection import load_smtp_settings
+
+    require_ops_address(settings.warehouse, settings.channels_dir)  # before any mail goes out
 
     result = send_owner_emails(
         settings.warehouse,
@@ -290,9 +310,11 @@ def record_run(settings: Settings, run_id: str, as_of: date, summary: dict[str, 
 
 
 def timed(step: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any) -> dict[str, Any]:
+    progress.step_started(step.__name__)
     started = time.monotonic()
     result = step(*args, **kwargs)
     result["seconds"] = round(time.monotonic() - started, 2)
+    progress.step_finished(step.__name__, result)
     return result
 
 
