@@ -70,10 +70,16 @@ INBOX = Asset(INBOX_ASSET_NAME)  # emitted by inbox_watch when files wait
 def lead_pipeline():
     @task
     def ingest() -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
+
         from leadflow import pipeline
+        from leadflow.errors import LeadflowError
 
         p = _run_parameters()
-        return pipeline.ingest(p["settings"], p["run_id"])
+        try:
+            return pipeline.ingest(p["settings"], p["run_id"])
+        except LeadflowError as exc:  # an invalid channel, a missing inbox: a retry repeats it
+            raise AirflowFailException(str(exc)) from None
 
     @task
     def validate(ingested: dict) -> dict:
