@@ -3,12 +3,14 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
-DEMO_DIR := $(CURDIR)/data
+# The demo's own folder: `make demo` empties it only when an earlier demo wrote it (a marker file)
+# and nothing waits in its inbox; your own data lives in data/ (LEADFLOW_DATA_DIR), never here.
+DEMO_DIR ?= $(CURDIR)/data/demo
 AS_OF ?= $(shell TZ=$${LEADFLOW_TIMEZONE:-Asia/Shanghai} date +%F)
-AIRFLOW_ENV := AIRFLOW_HOME=$(CURDIR)/.airflow \
+AIRFLOW_ENV := AIRFLOW_HOME=$(DEMO_DIR)/airflow \
 	AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False \
-	AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=sqlite:///$(CURDIR)/.airflow/airflow.db \
+	AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=sqlite:///$(DEMO_DIR)/airflow/airflow.db \
 	LEADFLOW_DATA_DIR=$(DEMO_DIR)
 
 .PHONY: install demo test lint format clean docs
@@ -22,10 +24,11 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 install: $(VENV)/.installed
 
 demo: install
-	rm -rf $(DEMO_DIR) $(CURDIR)/.airflow
+	$(BIN)/leadflow demo-dir $(DEMO_DIR)
 	$(BIN)/leadflow demo-data --out $(DEMO_DIR)/inbox --as-of $(AS_OF) > /dev/null
-	$(AIRFLOW_ENV) $(BIN)/airflow db migrate > $(CURDIR)/.airflow-migrate.log 2>&1 \
-		|| (cat $(CURDIR)/.airflow-migrate.log; exit 1)
+	mkdir -p $(DEMO_DIR)/airflow
+	$(AIRFLOW_ENV) $(BIN)/airflow db migrate > $(DEMO_DIR)/airflow-migrate.log 2>&1 \
+		|| (cat $(DEMO_DIR)/airflow-migrate.log; exit 1)
 	$(AIRFLOW_ENV) $(BIN)/airflow dags test lead_pipeline $(AS_OF) \
 		--conf '{"as_of": "$(AS_OF)", "send": true}' > $(DEMO_DIR)/airflow-dags-test.log 2>&1 \
 		|| (tail -n 80 $(DEMO_DIR)/airflow-dags-test.log; exit 1)
@@ -33,7 +36,8 @@ demo: install
 	@echo "  airflow log         $(DEMO_DIR)/airflow-dags-test.log"
 
 docs: install  # dbt docs of the demo warehouse (run `make demo` first)
-	cd $(DEMO_DIR) && LEADFLOW_WAREHOUSE=$(DEMO_DIR)/warehouse/leadflow.duckdb $(BIN)/dbt docs generate \
+	cd $(DEMO_DIR) && DBT_SEND_ANONYMOUS_USAGE_STATS=False \
+		LEADFLOW_WAREHOUSE=$(DEMO_DIR)/warehouse/leadflow.duckdb $(BIN)/dbt docs generate \
 		--static --project-dir $(CURDIR)/dbt_project --profiles-dir $(CURDIR)/dbt_project \
 		--target-path $(DEMO_DIR)/dbt-docs --log-path $(DEMO_DIR)/dbt/logs \
 		--vars '{"as_of": "$(AS_OF)"}' > /dev/null
@@ -56,5 +60,6 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-clean:
-	rm -rf $(DEMO_DIR) .airflow .airflow-migrate.log dbt_project/target dbt_project/logs
+clean:  # the demo's folder only (never data/ itself, which may hold your own files)
+	if [ -f $(DEMO_DIR)/.leadflow-demo ]; then rm -rf $(DEMO_DIR); fi
+	rm -rf dbt_project/target dbt_project/logs
