@@ -311,7 +311,9 @@ def format_summary(summary: dict[str, Any], settings) -> str:
         f"  published           {pub.get('snapshot') or pub.get('reason', 'no')}",
         "paths:",
         f"  warehouse           {settings.warehouse}",
-        f"  data-quality report {val.get('data_docs', settings.reports_dir)}",
+        f"  load reports        {tra.get('load_report_index') or val.get('load_report_index')}",
+        f"  data-quality pages  {val.get('quality_page') or settings.reports_dir / 'quality'}",
+        f"  GX Data Docs        {val.get('data_docs', settings.reports_dir)}",
         f"  error reports       {settings.reports_dir / 'errors'}",
         f"  outbox              {mail.get('outbox', settings.outbox)}",
     ]
