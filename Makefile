@@ -3,7 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
-DEMO_DIR := $(CURDIR)/data
+# The demo's own folder: `make demo` empties it only when an earlier demo wrote it (a marker file)
+# and nothing waits in its inbox; your own data lives in data/ (LEADFLOW_DATA_DIR), never here.
+DEMO_DIR ?= $(CURDIR)/data/demo
 AS_OF ?= $(shell TZ=$${LEADFLOW_TIMEZONE:-Asia/Shanghai} date +%F)
 # One Airflow home under the data folder: `make demo` runs the DAG in it, `make airflow` shows it.
 AIRFLOW_HOME_DIR := $(DEMO_DIR)/airflow
@@ -24,7 +26,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 install: $(VENV)/.installed
 
 demo: install
-	rm -rf $(DEMO_DIR)
+	$(BIN)/leadflow demo-dir $(DEMO_DIR)
 	$(BIN)/leadflow demo-data --out $(DEMO_DIR)/inbox --as-of $(AS_OF) > /dev/null
 	mkdir -p $(AIRFLOW_HOME_DIR)
 	$(AIRFLOW_ENV) $(BIN)/airflow db migrate > $(AIRFLOW_HOME_DIR)/migrate.log 2>&1 \
@@ -36,7 +38,7 @@ demo: install
 	@echo "  airflow log         $(DEMO_DIR)/airflow-dags-test.log"
 
 # The Airflow UI without Docker: `airflow standalone` with these DAGs, AIRFLOW_HOME in
-# data/airflow; prints the URL and the login, runs until Ctrl-C (AIRFLOW_PORT, default 8080).
+# data/demo/airflow; prints the URL and the login, runs until Ctrl-C (AIRFLOW_PORT, default 8080).
 airflow: install
 	LEADFLOW_DATA_DIR=$(DEMO_DIR) VENV_BIN=$(BIN) scripts/airflow_ui.sh
 
@@ -45,7 +47,8 @@ env:
 	scripts/new_env.sh .env
 
 docs: install  # dbt docs of the demo warehouse (run `make demo` first)
-	cd $(DEMO_DIR) && LEADFLOW_WAREHOUSE=$(DEMO_DIR)/warehouse/leadflow.duckdb $(BIN)/dbt docs generate \
+	cd $(DEMO_DIR) && DBT_SEND_ANONYMOUS_USAGE_STATS=False \
+		LEADFLOW_WAREHOUSE=$(DEMO_DIR)/warehouse/leadflow.duckdb $(BIN)/dbt docs generate \
 		--static --project-dir $(CURDIR)/dbt_project --profiles-dir $(CURDIR)/dbt_project \
 		--target-path $(DEMO_DIR)/dbt-docs --log-path $(DEMO_DIR)/dbt/logs \
 		--vars '{"as_of": "$(AS_OF)"}' > /dev/null
@@ -68,5 +71,6 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-clean:
-	rm -rf $(DEMO_DIR) .airflow .airflow-migrate.log dbt_project/target dbt_project/logs
+clean:  # the demo's folder only (never data/ itself, which may hold your own files)
+	if [ -f $(DEMO_DIR)/.leadflow-demo ]; then rm -rf $(DEMO_DIR); fi
+	rm -rf dbt_project/target dbt_project/logs

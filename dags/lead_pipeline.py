@@ -100,6 +100,7 @@ INBOX = Asset(INBOX_ASSET_NAME)  # emitted by inbox_watch when files wait
 def lead_pipeline():
     @task
     def ingest() -> dict:
+
         from leadflow import pipeline
 
         p = _run_parameters()

@@ -73,7 +73,7 @@ def empty_flags() -> pd.DataFrame:
 
 def result_flags(result: Any, suite: Suite, batch: pd.DataFrame) -> pd.DataFrame:
     """Every failing row of every expectation of one validation result, one flag each."""
-    parts = [empty_flags()]
+    failing = []
     for expectation_result in result.results:
         check = suite.checks[expectation_result.expectation_config.meta["check_id"]]
         if _raised(expectation_result.exception_info):
@@ -81,9 +81,17 @@ def result_flags(result: Any, suite: Suite, batch: pd.DataFrame) -> pd.DataFrame
                 f"suite {suite.name}: {check.expectation} {dict(check.kwargs)} failed to run: "
                 f"{_exception_message(expectation_result.exception_info)}"
             )
-        positions = _failing_positions(expectation_result.result, batch, check)
-        if len(positions):
-            parts.append(_flags_at(batch, positions, check, suite))
+        failing.append((check, _failing_positions(expectation_result.result, batch, check)))
+    return flags_at_positions(batch, suite, failing)
+
+
+def flags_at_positions(
+    batch: pd.DataFrame, suite: Suite, failing: Iterable[tuple[Check, np.ndarray]]
+) -> pd.DataFrame:
+    """The flags of each check's failing row positions in `batch`, however they were found
+    (GX's results, or `expectations.evaluate` for `leadflow check`)."""
+    parts = [empty_flags()]
+    parts += [_flags_at(batch, pos, check, suite) for check, pos in failing if len(pos)]
     flags = pd.concat(parts, ignore_index=True)
     # Two expectations of one check (an email failing the regex and the validator) = one flag.
     counts = Counter(c.check_name for c in suite.checks)

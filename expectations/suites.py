@@ -48,8 +48,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
 from ingest.canonical import CARE_TYPES, ENTITIES, FOLLOW_UP_CHANNELS, GRADES, STATUSES, Entity
 from leadflow.config import cutoff_utc
 
@@ -144,27 +142,22 @@ def _check(
 
 
 def load_channel_configs(channels_dir: Path) -> dict[str, ChannelConfig]:
-    """Every channel YAML in `channels_dir`, by channel name."""
-    configs: dict[str, ChannelConfig] = {}
-    for path in sorted([*channels_dir.glob("*.yaml"), *channels_dir.glob("*.yml")]):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if "channel" not in doc or "entity" not in doc:
-            raise ValueError(f"{path}: a channel YAML needs `channel` and `entity`")
-        configs[doc["channel"]] = ChannelConfig(
-            name=doc["channel"],
-            entity=doc["entity"],
-            required=tuple(_required_group(item, path) for item in doc.get("required") or []),
-            freshness_days=doc.get("freshness_days"),
-        )
-    return configs
+    """Every channel of `channels_dir`, by channel name, from the channels ingest reads: one
+    parser and one schema (`ingest.channels`), so an invalid file stops validation with the
+    same messages as ingest."""
+    from ingest.channels import load_channels
+
+    return {c.name: channel_config(c) for c in load_channels(channels_dir)}
 
 
-def _required_group(item: Any, path: Path) -> tuple[str, ...]:
-    if isinstance(item, str):
-        return (item,)
-    if isinstance(item, dict) and set(item) == {"any_of"}:
-        return tuple(item["any_of"])
-    raise ValueError(f"{path}: cannot read required item {item!r} (a field or {{any_of: [...]}})")
+def channel_config(channel: Any) -> ChannelConfig:
+    """What validation needs of an `ingest.channels.Channel`."""
+    return ChannelConfig(
+        name=channel.name,
+        entity=channel.entity.name,
+        required=tuple(channel.required_columns()),
+        freshness_days=channel.freshness_days,
+    )
 
 
 # --------------------------------------------------------------------------- suite building

@@ -115,6 +115,7 @@ def validate_loads(
         index = _build_data_docs(context, docs_dir)
     return {
         "loads_validated": len(load_ids),
+        "load_ids": sorted(load_ids),
         "batches": len(batches),
         "rows_validated": rows_validated,
         "flags": len(flags),

@@ -11,12 +11,22 @@ from typing import Any
 
 import yaml
 
-from ingest.canonical import CARE_TYPES, ENTITIES, FOLLOW_UP_CHANNELS, GRADES, STATUSES, Entity
+from ingest.canonical import ENTITIES, Entity
+from ingest.channel_schema import ERROR, YAML_LOADER, Problem, check_channel_doc, map_target
 from ingest.derived import DERIVATIONS, Derivation
+from leadflow.errors import LeadflowError
 
 
-class ChannelError(ValueError):
+class ChannelError(LeadflowError, ValueError):
     """A channel YAML file that cannot be used."""
+
+
+class ChannelConfigError(ChannelError):
+    """Channel files that break the schema: every problem, each with file, line, key and fix."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = [p for p in problems if p.severity == ERROR]
+        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 @dataclass(frozen=True)
@@ -27,18 +37,6 @@ class Split:
     into: tuple[str, ...]
     by: str = "separator"  # separator: split on `separator`; contact: phone / email by shape
     separator: str = r"\s*[/／]\s*"
-
-
-# Values a value map may produce for an enumerated field kind (None: the value becomes NULL).
-MAP_TARGETS: dict[str, tuple[str, ...]] = {
-    "grade": GRADES,
-    "status": STATUSES,
-    "follow_up_channel": FOLLOW_UP_CHANNELS,
-    "care_type": CARE_TYPES,
-    "bool": ("true", "false"),
-}
-CASE_FOLDS = ("lower", "upper")
-RECORD_KEYS = {"name", "entity", "fields", "constants", "value_maps", "case"}
 
 
 @dataclass(frozen=True)
@@ -109,43 +107,17 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
-def parse_channel(doc: dict[str, Any], path: Path) -> Channel:
-    """Check and convert one YAML document, naming the file and the key at fault."""
-    for key in ("channel", "entity", "files", "format"):
-        if key not in doc:
-            raise ChannelError(f"{path.name}: missing key '{key}'")
-    entity_name = doc["entity"]
-    if entity_name not in ENTITIES:
-        raise ChannelError(f"{path.name}: unknown entity '{entity_name}' (known: {list(ENTITIES)})")
-    entity = ENTITIES[entity_name]
-    fields = {k: _as_tuple(v) for k, v in (doc.get("fields") or {}).items()}
-    splits = tuple(
-        Split(
-            aliases=_as_tuple(s["column"]),
-            into=tuple(s["into"]),
-            by=s.get("by", "separator"),
-            separator=s.get("separator", Split.separator),
-        )
-        for s in doc.get("splits") or ()
-    )
-    constants = {k: str(v) for k, v in (doc.get("constants") or {}).items()}
-    named = set(fields) | set(constants) | {f for s in splits for f in s.into}
-    unknown = sorted(named - set(entity.fields))
-    if unknown:
-        raise ChannelError(f"{path.name}: fields {unknown} are not fields of entity {entity_name}")
-    if doc["format"] not in ("csv", "json", "xlsx"):
-        raise ChannelError(f"{path.name}: format must be csv, json or xlsx")
+def parse_channel(doc: dict[str, Any], path: Path, text: str = "") -> Channel:
+    """Check one YAML document against the schema (`ingest.channel_schema`) and convert it;
+    every error of the file is raised at once, naming the file, line and key."""
+    problems = check_channel_doc(doc, path.name, text)
+    if any(p.severity == ERROR for p in problems):
+        raise ChannelConfigError(problems)
+    entity = ENTITIES[doc["entity"]]
+    name = str(doc["channel"])
     sheets = doc.get("sheets", "all")
-    derive = []
-    for item in doc.get("derive") or ():
-        if item.get("parser") not in DERIVATIONS or item.get("from") not in entity.fields:
-            raise ChannelError(
-                f"{path.name}: derive needs parser in {sorted(DERIVATIONS)} and a field of "
-                f"{entity_name} as 'from'"
-            )
-        derive.append(DERIVATIONS[item["parser"]](item["from"]))
     return Channel(
-        name=str(doc["channel"]),
+        name=name,
         entity=entity,
         files=_as_tuple(doc["files"]),
         format=doc["format"],
@@ -155,113 +127,122 @@ def parse_channel(doc: dict[str, Any], path: Path) -> Channel:
         sheets=sheets if sheets == "all" else _as_tuple(sheets),
         timezone=str(doc.get("timezone", "Asia/Shanghai")),
         phone_region=str(doc.get("phone_region", "CN")),
-        id_namespace=doc.get("id_namespace", doc["channel"]),
+        id_namespace=doc.get("id_namespace", name),
         export_id=doc.get("export_id"),
         date_formats=_as_tuple(doc.get("date_formats")),
-        constants=constants,
-        fields=fields,
-        splits=splits,
-        value_maps=_value_maps(doc.get("value_maps"), entity, path.name),
-        case=_case_folds(doc.get("case"), entity, path.name),
+        constants=_constants(doc.get("constants")),
+        fields=_fields(doc.get("fields")),
+        splits=tuple(
+            Split(
+                aliases=_as_tuple(s["column"]),
+                into=tuple(s["into"]),
+                by=s.get("by", "separator"),
+                separator=s.get("separator") or Split.separator,
+            )
+            for s in doc.get("splits") or ()
+        ),
+        value_maps=_value_maps(doc.get("value_maps")),
+        case={str(k): str(v) for k, v in (doc.get("case") or {}).items()},
         ignore=_as_tuple(doc.get("ignore")),
         required=tuple(doc.get("required") or ()),
         freshness_days=doc.get("freshness_days"),
-        derive=tuple(derive),
-        records=tuple(
-            _record_mapping(item, str(doc["channel"]), path.name)
-            for item in doc.get("records") or ()
-        ),
+        derive=tuple(DERIVATIONS[d["parser"]](d["from"]) for d in doc.get("derive") or ()),
+        records=tuple(_record_mapping(item, name) for item in doc.get("records") or ()),
     )
 
 
-def _value_maps(
-    doc: Any, entity: Entity, where: str, prefix: str = ""
-) -> dict[str, dict[str, str | None]]:
+def _fields(doc: Any) -> dict[str, tuple[str, ...]]:
+    return {str(k): _as_tuple(v) for k, v in (doc or {}).items()}
+
+
+def _constants(doc: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (doc or {}).items() if v is not None}
+
+
+def _value_maps(doc: Any) -> dict[str, dict[str, str | None]]:
     """Per-field maps from export text to stored text; `null` as a target makes the value NULL.
-    Keys match case-insensitively. A target an enumerated field cannot hold is an error now,
-    not a flag on every row later."""
-    maps: dict[str, dict[str, str | None]] = {}
-    for name, mapping in (doc or {}).items():
-        if name not in entity.fields:
-            raise ChannelError(f"{where}: {prefix}value_maps.{name}: not a field of {entity.name}")
-        if not isinstance(mapping, dict):
-            raise ChannelError(f"{where}: {prefix}value_maps.{name} must map values to values")
-        allowed = MAP_TARGETS.get(entity.fields[name])
-        converted = {}
-        for source, target in mapping.items():
-            text = _map_target(target)
-            if allowed and text is not None and text not in allowed:
-                raise ChannelError(
-                    f"{where}: {prefix}value_maps.{name}: {source!r} -> {text!r} is not a value "
-                    f"of {name} (use one of {', '.join(allowed)}, or null)"
-                )
-            converted[str(source)] = text
-        maps[name] = converted
-    return maps
+    Keys match case-insensitively (the targets were checked by the schema)."""
+    return {
+        str(name): {str(source): map_target(target) for source, target in mapping.items()}
+        for name, mapping in (doc or {}).items()
+    }
 
 
-def _map_target(target: Any) -> str | None:
-    if target is None:
-        return None
-    return str(target).lower() if isinstance(target, bool) else str(target)
-
-
-def _case_folds(doc: Any, entity: Entity, where: str, prefix: str = "") -> dict[str, str]:
-    folds = {str(k): str(v) for k, v in (doc or {}).items()}
-    for name, fold in folds.items():
-        if name not in entity.fields or fold not in CASE_FOLDS:
-            raise ChannelError(
-                f"{where}: {prefix}case.{name}: needs a field of {entity.name} and one of "
-                f"{', '.join(CASE_FOLDS)}"
-            )
-    return folds
-
-
-def _record_mapping(item: Any, channel: str, where: str) -> RecordMapping:
-    if not isinstance(item, dict) or "entity" not in item or not item.get("fields"):
-        raise ChannelError(f"{where}: each item of records needs an entity and fields")
-    unknown_keys = sorted(set(item) - RECORD_KEYS)
-    if unknown_keys:
-        raise ChannelError(
-            f"{where}: records: unknown key(s) {unknown_keys} (known: {sorted(RECORD_KEYS)})"
-        )
-    entity_name = item["entity"]
-    if entity_name not in ENTITIES or entity_name in ("intake", "owner"):
-        raise ChannelError(
-            f"{where}: records: entity must be follow_up, status or care_action, "
-            f"got {entity_name!r}"
-        )
-    entity = ENTITIES[entity_name]
-    name = str(item.get("name", entity_name))
-    prefix = f"records[{name}]."
-    fields = {k: _as_tuple(v) for k, v in item["fields"].items()}
-    constants = {k: str(v) for k, v in (item.get("constants") or {}).items()}
-    unknown = sorted((set(fields) | set(constants)) - set(entity.fields))
-    if unknown:
-        raise ChannelError(f"{where}: {prefix}fields {unknown} are not fields of {entity_name}")
+def _record_mapping(item: dict[str, Any], channel: str) -> RecordMapping:
     return RecordMapping(
-        name=f"{channel}.{name}",
-        entity=entity,
-        fields=fields,
-        constants=constants,
-        value_maps=_value_maps(item.get("value_maps"), entity, where, prefix),
-        case=_case_folds(item.get("case"), entity, where, prefix),
+        name=f"{channel}.{item.get('name', item['entity'])}",
+        entity=ENTITIES[item["entity"]],
+        fields=_fields(item["fields"]),
+        constants=_constants(item.get("constants")),
+        value_maps=_value_maps(item.get("value_maps")),
+        case={str(k): str(v) for k, v in (item.get("case") or {}).items()},
     )
+
+
+def read_channel_file(path: Path) -> tuple[Channel | None, list[Problem]]:
+    """One channel file: the channel (None when it has errors) and every problem found."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(path.name, "", f"cannot read the file: {exc}")]
+    try:
+        doc = yaml.load(text, Loader=YAML_LOADER)  # safe: SafeLoader or its C twin
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        return None, [Problem(path.name, "", f"not valid YAML: {reason}", line)]
+    problems = check_channel_doc(doc, path.name, text)
+    if any(p.severity == ERROR for p in problems):
+        return None, problems
+    return parse_channel(doc, path, text), problems
+
+
+def channel_files(channels_dir: Path) -> list[Path]:
+    return sorted(p for p in Path(channels_dir).glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+
+
+def validate_channels(channels_dir: Path) -> tuple[list[Channel], list[Problem]]:
+    """Every channel file of the folder checked: the usable channels and all problems (errors
+    and warnings), including names used twice across files."""
+    channels_dir = Path(channels_dir)
+    if not channels_dir.is_dir():
+        where = Problem(str(channels_dir), "", "the channels folder does not exist")
+        return [], [where]
+    files = channel_files(channels_dir)
+    if not files:
+        return [], [Problem(str(channels_dir), "", "no channel file (*.yaml) in this folder")]
+    channels: list[Channel] = []
+    problems: list[Problem] = []
+    for path in files:
+        channel, found = read_channel_file(path)
+        problems += found
+        if channel is not None:
+            channels.append(channel)
+    problems += _names_used_twice(channels)
+    return channels, problems
+
+
+def _names_used_twice(channels: list[Channel]) -> list[Problem]:
+    owners: dict[str, list[str]] = {}
+    for channel in channels:
+        names = [channel.name, *(r.name for r in channel.records)]
+        names += [f"{channel.name}.{d.entity}" for d in channel.derive]
+        for name in names:
+            owners.setdefault(name, []).append(channel.path.name)
+    return [
+        Problem(files[-1], "channel", f"channel name `{name}` is also used by {files[0]}")
+        for name, files in owners.items()
+        if len(files) > 1
+    ]
 
 
 def load_channels(channels_dir: Path) -> list[Channel]:
-    """Every channel in the folder, in file-name order; names must be unique."""
-    channels: list[Channel] = []
-    for path in sorted(Path(channels_dir).glob("*.y*ml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        channels.append(parse_channel(doc, path))
-    names = [c.name for c in channels]
-    for channel in channels:
-        names += [record.name for record in channel.records]
-        names += [f"{channel.name}.{d.entity}" for d in channel.derive]
-    dupes = {n for n in names if names.count(n) > 1}
-    if dupes:
-        raise ChannelError(f"channel names used twice: {sorted(dupes)}")
+    """Every channel in the folder, in file-name order; any error in any file raises one
+    `ChannelConfigError` listing them all (a run refuses to start on an invalid channel)."""
+    channels, problems = validate_channels(channels_dir)
+    if any(p.severity == ERROR for p in problems):
+        raise ChannelConfigError(problems)
     return channels
 
 

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import logging
 import shutil
+import time
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -25,8 +26,10 @@ import pyarrow.compute as pc
 from ingest.canonical import ENTITIES, Entity
 from ingest.channels import Channel, RecordMapping, channel_for, header_key, load_channels
 from ingest.derived import PARTY, derive
+from ingest.inbox import inbox_files, relative_name
 from ingest.normalize import field_exprs, parse_exprs, settle_leftovers
-from ingest.readers import FileRejected, QuarantinedRow, Sheet, read_file
+from ingest.readers import FileRejected, ParsedFile, QuarantinedRow, Sheet, read_file
+from leadflow import progress
 from leadflow import warehouse as warehouse_db
 from leadflow.memory import release_freed_memory
 
@@ -49,6 +52,8 @@ MANIFEST_COLUMNS = {
     # records made beside the rows' own (a channel's `records`, dated lines of text cells):
     # not file rows; records_added counts rows with any new record (C1)
     "derived_records": "BIGINT",
+    # warnings on a file that loaded: a sheet skipped, an export_id header not in the file
+    "notes": "VARCHAR",
 }
 QUARANTINE_COLUMNS = {
     "load_id": "VARCHAR",
@@ -77,6 +82,7 @@ class FileResult:
     derived_records: int = 0
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
 
 def _ddl(name: str, columns: dict[str, str]) -> str:
@@ -457,10 +463,12 @@ def _lit(value: str | None) -> str:
 def _write_error_report(
     reports_dir: Path, result: FileResult, problems: list[QuarantinedRow], file_error: str | None
 ) -> Path | None:
-    """A CRM-style import error file; cells that Excel would run as formulas are neutralised."""
+    """A CRM-style import error file; cells that Excel would run as formulas are neutralised.
+    A file that loads without problems removes the stale report of an earlier attempt."""
+    out = error_report_path(reports_dir, result.file_name)
     if not problems and not file_error:
+        out.unlink(missing_ok=True)
         return None
-    out = reports_dir / "errors" / f"{result.file_name}.errors.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
@@ -475,6 +483,10 @@ def _write_error_report(
                 ]
             )
     return out
+
+
+def error_report_path(reports_dir: Path, file_name: str) -> Path:
+    return Path(reports_dir) / "errors" / f"{file_name}.errors.csv"
 
 
 def safe_cell(value: object) -> str:
@@ -492,20 +504,21 @@ def move_file(path: Path, folder: Path) -> Path:
     return target
 
 
-def load_file(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    channel: Channel,
-    *,
-    run_id: str,
-    business_tz: str,
-    reports_dir: Path,
-) -> FileResult:
-    """Load one file in one transaction and record it in the manifest."""
-    load_id = uuid.uuid4().hex
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    file_sha = sha256_of(path)
-    result = FileResult(path.name, channel.name, channel.entity.name, load_id, "loaded")
+@dataclass
+class PreparedFile:
+    """A file read and its sheets' headers mapped, before anything is written: what `load_file`
+    lands, and what `leadflow check` shows (mappings of every sheet, usable or not)."""
+
+    parsed: ParsedFile | None
+    sheets: list[tuple[Sheet, SheetMapping, list[str]]]  # every sheet, its mapping, missing
+    usable: list[tuple[Sheet, SheetMapping]] = field(default_factory=list)
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def prepare_file(path: Path, channel: Channel) -> PreparedFile:
+    """Read the file and map each sheet's headers; rejection only for an unreadable file or a
+    required column missing (C1), naming the aliases tried and the headers found."""
     try:
         parsed = read_file(
             path,
@@ -515,38 +528,76 @@ def load_file(
             sheets=channel.sheets,
             header_score=header_scorer(channel),
         )
-        mappings = [map_sheet(s, channel) for s in parsed.sheets]
-        usable = []
-        for sheet, mapping in zip(parsed.sheets, mappings, strict=True):
-            missing = missing_required(mapping, channel)
-            if missing and len(parsed.sheets) > 1 and not mapping.fields and not mapping.splits:
-                result.notes.append(f"sheet {sheet.name!r} ignored: no known column")
-                continue
-            if missing:
-                raise FileRejected(f"required column missing: {'; '.join(missing)}")
-            usable.append((sheet, mapping))
-        parsed.sheets = [s for s, _ in usable]
-        mappings = [m for _, m in usable]
     except FileRejected as exc:
-        result.status, result.error = "rejected", str(exc)
+        return PreparedFile(None, [], error=str(exc))
     except (UnicodeDecodeError, OSError, ValueError) as exc:
-        result.status, result.error = "rejected", f"unreadable: {type(exc).__name__}: {exc}"
+        return PreparedFile(None, [], error=f"unreadable: {type(exc).__name__}: {exc}")
+    prepared = PreparedFile(parsed, [])
+    for sheet in parsed.sheets:
+        mapping = map_sheet(sheet, channel)
+        missing = missing_required(mapping, channel)
+        prepared.sheets.append((sheet, mapping, missing))
+        where = f" of sheet {sheet.name!r}" if len(parsed.sheets) > 1 else ""
+        if missing and len(parsed.sheets) > 1 and not mapping.fields and not mapping.splits:
+            prepared.notes.append(f"sheet {sheet.name!r} ignored: no known column")
+            continue
+        if missing:
+            found = ", ".join(sheet.header) or "none"
+            prepared.error = (
+                f"required column missing{where}: {'; '.join(missing)}; headers found: {found}"
+            )
+            prepared.usable = []
+            return prepared
+        if channel.export_id and mapping.export_id is None:
+            prepared.notes.append(
+                f"export_id header `{channel.export_id}` not found{where}: record ids are "
+                "hashes of each row's content, so an edited row becomes a new record, not a "
+                "new version"
+            )
+        prepared.usable.append((sheet, mapping))
+    return prepared
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    channel: Channel,
+    *,
+    run_id: str,
+    business_tz: str,
+    reports_dir: Path | None,
+    file_name: str | None = None,
+    prepared: PreparedFile | None = None,
+) -> FileResult:
+    """Load one file in one transaction and record it in the manifest. `file_name` is its
+    name in lineage (the path below the inbox); `reports_dir` None writes no error report."""
+    started = time.monotonic()
+    file_name = file_name or path.name
+    load_id = uuid.uuid4().hex
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    file_sha = sha256_of(path)
+    result = FileResult(file_name, channel.name, channel.entity.name, load_id, "loaded")
+    prepared = prepared or prepare_file(path, channel)
+    result.notes = list(prepared.notes)
+    if prepared.error:
+        result.status, result.error = "rejected", prepared.error
+    parsed = prepared.parsed
     quarantined = [] if result.status == "rejected" else parsed.quarantined
     con.execute("BEGIN TRANSACTION")
     try:
         if result.status == "loaded":
-            result.rows_in_file = parsed.row_count
+            result.rows_in_file = sum(s.row_count for s, _ in prepared.usable) + len(quarantined)
             result.rows_quarantined = len(quarantined)
             lineage = {
                 "load_id": load_id,
-                "file_name": path.name,
+                "file_name": file_name,
                 "file_sha": file_sha,
                 "loaded_at": loaded_at,
                 "business_tz": business_tz,
             }
             related = bool(channel.records or channel.derive)
             rows_parsed = 0
-            for sheet, mapping in zip(parsed.sheets, mappings, strict=True):
+            for sheet, mapping in prepared.usable:
                 src = sheet.to_arrow()
                 batch = text_batch(src, sheet.name, channel, mapping)
                 if not batch.num_rows:
@@ -565,7 +616,9 @@ def load_file(
     except Exception:
         con.execute("ROLLBACK")
         raise
-    _write_error_report(reports_dir, result, quarantined, result.error)
+    if reports_dir is not None:
+        _write_error_report(reports_dir, result, quarantined, result.error)
+    result.seconds = round(time.monotonic() - started, 2)
     return result
 
 
@@ -606,9 +659,10 @@ def _insert_quarantine(
 def _insert_manifest(
     con, result: FileResult, run_id: str, file_sha: str, loaded_at: datetime
 ) -> None:
-    error = "; ".join(filter(None, [result.error, *result.notes])) or None
+    names = ", ".join(MANIFEST_COLUMNS)
     con.execute(
-        "INSERT INTO raw.load_manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO raw.load_manifest ({names}) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             result.load_id,
             run_id,
@@ -621,17 +675,12 @@ def _insert_manifest(
             result.rows_already_loaded,
             result.rows_quarantined,
             result.status,
-            error,
+            result.error,
             loaded_at,
             result.derived_records,
+            "; ".join(result.notes) or None,
         ],
     )
-
-
-def inbox_files(inbox: Path) -> list[Path]:
-    if not inbox.exists():
-        return []
-    return sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
 def ingest_inbox(
@@ -646,25 +695,19 @@ def ingest_inbox(
 ) -> dict:
     """Load every file waiting in the inbox; returns per-file results and the new load ids."""
     channels = load_channels(channels_dir)
+    files = inbox_files(inbox)  # a missing inbox is an error, not "0 files"
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     results: list[FileResult] = []
     with warehouse_db.connect(warehouse, streaming=True) as con:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET preserve_insertion_order = false")  # row order is in row_number
         ensure_raw_schema(con)
-        for path in inbox_files(inbox):
+        for path in files:
+            name = relative_name(path, inbox)
             channel = channel_for(path.name, channels)
             if channel is None:
-                result = FileResult(
-                    path.name,
-                    None,
-                    None,
-                    uuid.uuid4().hex,
-                    "rejected",
-                    error="no channel's file pattern matches this file name",
-                )
-                now = datetime.now(UTC).replace(tzinfo=None)
-                _insert_manifest(con, result, run_id, sha256_of(path), now)
+                result = unmatched_file(con, path, name, channels, run_id)
+                _write_error_report(reports_dir, result, [], result.error)
             else:
                 result = load_file(
                     con,
@@ -673,6 +716,7 @@ def ingest_inbox(
                     run_id=run_id,
                     business_tz=business_timezone,
                     reports_dir=reports_dir,
+                    file_name=name,
                 )
             results.append(result)
             release_freed_memory()
@@ -687,6 +731,7 @@ def ingest_inbox(
                 result.rows_quarantined,
                 f" ({result.error})" if result.error else "",
             )
+            progress.file_done(asdict(result))
             if archive:
                 _file_away(path, result, inbox)
     loaded = [r for r in results if r.status == "loaded"]
@@ -701,11 +746,34 @@ def ingest_inbox(
     }
 
 
+def unmatched_file(
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, channels: list[Channel], run_id: str
+) -> FileResult:
+    """A file no channel's pattern matches: rejected, naming every pattern it could match."""
+    result = FileResult(
+        name, None, None, uuid.uuid4().hex, "rejected", error=unmatched_reason(path, channels)
+    )
+    _insert_manifest(con, result, run_id, sha256_of(path), datetime.now(UTC).replace(tzinfo=None))
+    return result
+
+
+def unmatched_reason(path: Path, channels: list[Channel]) -> str:
+    patterns = "; ".join(f"{c.name}: {', '.join(c.files)}" for c in channels)
+    return (
+        f"no channel's file pattern matches the name {path.name!r} (patterns: {patterns}); "
+        "rename the file or add its pattern to a channel's `files`"
+    )
+
+
 def _file_away(path: Path, result: FileResult, inbox: Path) -> None:
+    """Into `archive/` or `failed/`, at the same place below them as below the inbox."""
+    below = Path(result.file_name).parent
     if result.status == "loaded":
-        move_file(path, inbox / "archive")
+        move_file(path, inbox / "archive" / below)
         return
-    moved = move_file(path, inbox / "failed")
+    moved = move_file(path, inbox / "failed" / below)
     moved.with_name(moved.name + ".reason.txt").write_text(
-        f"{result.file_name}: {result.error}\n", encoding="utf-8"
+        f"{result.file_name}: {result.error}\n"
+        f"To retry once fixed: leadflow retry {result.file_name}\n",
+        encoding="utf-8",
     )

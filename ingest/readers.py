@@ -98,6 +98,20 @@ def unique_headers(raw: list[Any]) -> list[str]:
 # ---------------------------------------------------------------- CSV
 
 
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def wide_encoding(head: bytes, configured: str) -> str | None:
+    """UTF-16 / UTF-32 (Excel's "Unicode text" is UTF-16 with a BOM, tab-separated): NUL bytes
+    are part of every character there, so it is transcoded before anything looks for them."""
+    if configured != "auto":
+        name = codecs.lookup(configured).name
+        return configured if name.startswith(("utf-16", "utf-32")) else None
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    return "utf-16" if head.startswith(UTF16_BOMS) else None
+
+
 def detect_encoding(data: bytes, configured: str) -> str:
     """The configured encoding, else the auto candidate that decodes the most lines."""
     if configured != "auto":
@@ -180,9 +194,12 @@ def read_csv_fast(path: Path, encoding: str = "auto", delimiter: str = "auto") -
 
     with path.open("rb") as handle:
         head = handle.read(1 << 16)
-    if not head.strip() or b"\x00" in head:
+    wide = wide_encoding(head, encoding)
+    if not head.strip() or (b"\x00" in head and not wide):
         return None
-    if encoding == "auto":
+    if wide:
+        candidates = [wide]
+    elif encoding == "auto":
         chosen = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else None
         candidates = [chosen] if chosen else list(AUTO_ENCODINGS)
     else:
@@ -238,6 +255,12 @@ def _arrow_csv(utf8: Path, encoding: str, delimiter: str, pacsv, pc) -> ParsedFi
 
 def read_csv_exact(path: Path, encoding: str = "auto", delimiter: str = "auto") -> ParsedFile:
     data = path.read_bytes()
+    wide = wide_encoding(data[:4], encoding)
+    if wide:  # lines are split on bytes below: as UTF-8 first
+        try:
+            data, encoding = data.decode(wide).lstrip("\ufeff").encode("utf-8"), "utf-8"
+        except UnicodeDecodeError as exc:
+            raise FileRejected(f"not valid {wide} although it starts like it: {exc}") from exc
     if not data.strip():
         raise FileRejected("empty file: no header row")
     if b"\x00" in data[:4096]:
@@ -289,7 +312,7 @@ def read_csv_exact(path: Path, encoding: str = "auto", delimiter: str = "auto") 
         sheet.rows.append(Row(row_number, aligned))
     if sheet is None:
         raise FileRejected("no header row")
-    return ParsedFile([sheet], quarantined, chosen)
+    return ParsedFile([sheet], quarantined, wide or chosen)
 
 
 def _align(cells: list[str], width: int) -> list[str | None] | None:
@@ -340,7 +363,9 @@ def _cell_text(value: Any) -> str | None:
 
 
 def read_json(path: Path) -> ParsedFile:
-    text = path.read_bytes().decode("utf-8-sig", errors="strict")
+    data = path.read_bytes()
+    text = data.decode(wide_encoding(data[:4], "auto") or "utf-8-sig", errors="strict")
+    text = text.lstrip("\ufeff")
     if not text.strip():
         raise FileRejected("empty file")
     stripped = text.lstrip()

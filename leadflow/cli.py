@@ -1,16 +1,21 @@
-"""`leadflow`: generate demo data, run the pipeline in-process, print the last run's summary."""
+"""`leadflow`: check files and channels, run the pipeline in-process, retry rejected files,
+generate demo data, print the last run's summary."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from leadflow.config import load_settings, resolve_as_of
+from leadflow.config import Settings, load_settings, resolve_as_of
+from leadflow.errors import LeadflowError
+
+log = logging.getLogger(__name__)
 
 
 def _date(text: str) -> date:
@@ -43,6 +48,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="wait this long for another run to finish (default: "
         "LEADFLOW_RUN_LOCK_WAIT_SECONDS, else 0: exit at once)",
     )
+    _output_options(run)
+
+    check = sub.add_parser(
+        "check",
+        help="dry run in seconds: what a run would do with these files (writes nothing)",
+        description="Load the files into a throw-away in-memory warehouse with the real loader "
+        "and run the validation checks on them: channel, header mapping, rows as stored, "
+        "flags, quarantined rows. Exit 1 when a file would be rejected.",
+    )
+    check.add_argument("files", nargs="+", type=Path, help="export files, or folders of them")
+    check.add_argument(
+        "--channel", type=Path, help="a channel YAML to read every file with (the one you write)"
+    )
+    check.add_argument("--channels-dir", type=Path, help="default: LEADFLOW_CHANNELS_DIR")
+    check.add_argument("--rows", type=int, default=5, help="rows shown as stored (default 5)")
+    check.add_argument("--as-of", type=_date, default=None, help="business date (default today)")
+    check.add_argument("--warehouse", type=Path, help="compared read-only: already loaded rows")
+    check.add_argument("--no-warehouse", action="store_true", help="compare with no warehouse")
+    check.add_argument("--all-flags", action="store_true", help="every flag line, not the first")
+    check.add_argument("--json", action="store_true", help="the whole result as JSON")
+
+    channels = sub.add_parser("channels", help="channel YAML files")
+    channels_sub = channels.add_subparsers(dest="channels_command", required=True)
+    validate = channels_sub.add_parser("validate", help="check every channel file of a folder")
+    validate.add_argument("dir", nargs="?", type=Path, help="default: LEADFLOW_CHANNELS_DIR")
+
+    retry = sub.add_parser(
+        "retry", help="put rejected files back from inbox/failed/ so the next run loads them"
+    )
+    retry.add_argument("files", nargs="*", help="names below failed/ (see `--list`)")
+    retry.add_argument("--all", action="store_true", help="every file in failed/")
+    retry.add_argument("--list", action="store_true", help="list the rejected files and why")
+    retry.add_argument("--inbox", type=Path)
+
+    demo_dir = sub.add_parser(
+        "demo-dir", help="make a folder the demo's own; refuse one holding anything else"
+    )
+    demo_dir.add_argument("dir", type=Path)
 
     summary = sub.add_parser("summary", help="print the summary of the latest run")
     summary.add_argument("--warehouse", type=Path)
@@ -54,23 +97,42 @@ def build_parser() -> argparse.ArgumentParser:
 EXIT_RUN_IN_PROGRESS = 75
 
 
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", action="store_true", help="only errors and one last line")
+    group.add_argument(
+        "-v", "--verbose", action="store_true", help="also leadflow's log lines on the console"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    from leadflow.errors import LeadflowError
     from leadflow.run_lock import RunInProgress
 
     try:
-        return _command(args)
+        return _dispatch(args)
     except RunInProgress as exc:
         print(f"leadflow: {exc}", file=sys.stderr)
         return EXIT_RUN_IN_PROGRESS
-    except LeadflowError as exc:  # a fault the message explains: no traceback
-        print(f"leadflow: error: {exc}", file=sys.stderr)
-        return 1
+    except LeadflowError as exc:  # a problem the message explains: no traceback
+        print(str(exc), file=sys.stderr)
+        return exc.exit_code
 
 
-def _command(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command not in ("run",):
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "check":
+        return check_command(args)
+    if args.command == "channels":
+        return channels_validate(args.dir or load_settings().channels_dir)
+    if args.command == "retry":
+        return retry_command(args)
+    if args.command == "demo-dir":
+        from leadflow.demo_data import claim_demo_dir
+
+        print(claim_demo_dir(args.dir))
+        return 0
     if args.command == "demo-data":
         from leadflow.demo_data import generate
 
@@ -82,14 +144,7 @@ def _command(args: argparse.Namespace) -> int:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
         return 0
     if args.command == "run":
-        from leadflow.pipeline import run_all
-
-        settings = load_settings(inbox=args.inbox, warehouse=args.warehouse, outbox=args.outbox)
-        as_of = resolve_as_of(args.as_of, settings.tz)
-        summary = run_all(settings, as_of, send=args.send, resend=args.resend, lock_wait=args.wait)
-        # as stored in ops.run_summary; read back here it could race the next run's lock
-        print(format_summary(json.loads(json.dumps(summary, default=str)), settings))
-        return 0
+        return run_command(args)
     if args.command == "summary":
         settings = load_settings(warehouse=args.warehouse)
         summary = latest_summary(settings.warehouse)
@@ -99,6 +154,147 @@ def _command(args: argparse.Namespace) -> int:
             print(format_summary(summary, settings))
         return 0
     return 2
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """`leadflow run`: a line per file and step as they finish, library output to the log."""
+    from ingest.channels import load_channels
+    from ingest.inbox import require_inbox
+    from leadflow import progress
+    from leadflow.console import ConsoleReporter, configure_logging
+    from leadflow.pipeline import new_run_id, run_all, run_kind
+
+    settings = load_settings(inbox=args.inbox, warehouse=args.warehouse, outbox=args.outbox)
+    # Airflow (imported to look up the SMTP connection) creates $AIRFLOW_HOME/logs, by default
+    # ~/airflow/logs: a home under the data dir keeps every write there.
+    os.environ.setdefault("AIRFLOW_HOME", str(settings.data_dir / "airflow"))
+    as_of = resolve_as_of(args.as_of, settings.tz)
+    if args.send or run_kind(as_of, settings) == "forward":
+        # mail looks up the SMTP connection through Airflow, whose import points the root
+        # logger at stdout: imported first, so the log set-up below stays in charge
+        import airflow.sdk  # noqa: F401
+    log_path = configure_logging(settings.data_dir / "logs", verbose=args.verbose)
+    load_channels(settings.channels_dir)  # refuse to start on an invalid channel, or inbox
+    require_inbox(settings.inbox)
+    run_id = new_run_id()
+    reporter = ConsoleReporter(quiet=args.quiet)
+    reporter.say(f"leadflow run {run_id} for {as_of} ({run_kind(as_of, settings)} run)")
+    log.info("run %s for %s starts (%s)", run_id, as_of, settings.data_dir)
+    try:
+        with progress.reporting_to(reporter):
+            summary = run_all(
+                settings,
+                as_of,
+                send=args.send,
+                resend=args.resend,
+                run_id=run_id,
+                lock_wait=args.wait,
+            )
+    except LeadflowError:
+        raise
+    except Exception as exc:  # the step's own message; the traceback is in the log file
+        log.exception("run %s failed", run_id)
+        print(f"run {run_id} failed: {exc}\n(details in {log_path})", file=sys.stderr)
+        return 1
+    finally:
+        reporter.close()
+    print("\n".join(run_footer(summary, settings, log_path, quiet=args.quiet)))
+    return 0
+
+
+def run_footer(
+    summary: dict[str, Any], settings: Settings, log_path: Path, *, quiet: bool
+) -> list[str]:
+    """Where to look next; with --quiet, the run in one line."""
+    ing, val, mail = summary["ingest"], summary["validate"], summary["notify"]
+    seconds = sum(float(summary[s].get("seconds") or 0) for s in STEPS)
+    if quiet:
+        return [
+            f"leadflow run {summary['run_id']} for {summary['as_of']}: "
+            f"{ing['files_ingested']} files loaded, {ing['files_rejected']} rejected, "
+            f"{ing['records_added']} rows added, {val.get('flags', 0)} flags, "
+            f"{mail.get('emails_sent', 0) + mail.get('emails_written', 0)} emails "
+            f"in {seconds:.0f} s"
+        ]
+    reports = summary["transform"].get("load_report_index") or val.get("load_report_index")
+    lines = [f"done in {seconds:.0f} s"]
+    if reports:
+        lines.append(f"  load reports   {reports}")
+    lines.append(f"  data quality   {val.get('quality_page') or 'no new rows validated'}")
+    if ing["files_rejected"]:
+        lines.append(f"  rejected       {settings.failed_dir} (fix, then `leadflow retry NAME`)")
+    if mail.get("emails_written"):
+        lines.append(f"  outbox         {mail.get('outbox', settings.outbox)}")
+    lines.append(f"  log            {log_path}")
+    return lines
+
+
+STEPS = ("ingest", "validate", "transform", "publish", "notify")
+
+
+def check_command(args: argparse.Namespace) -> int:
+    """`leadflow check`: exit 1 when any file would be rejected."""
+    from ingest.check import channels_for_check, check_files, format_check
+
+    settings = load_settings(warehouse=args.warehouse)
+    channels_dir = args.channels_dir or settings.channels_dir
+    channels, forced, warnings = channels_for_check(channels_dir, args.channel)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    run = check_files(
+        expand_folders(args.files),
+        channels,
+        forced=forced,
+        warehouse=None if args.no_warehouse else settings.warehouse,
+        business_timezone=settings.business_timezone,
+        as_of=resolve_as_of(args.as_of, settings.tz),
+        rows=args.rows,
+    )
+    if args.json:
+        payload = {"files": [c.as_dict() for c in run.files], "warehouse": run.warehouse_note}
+        print(json.dumps({**payload, "seconds": run.seconds}, ensure_ascii=False, default=str))
+    else:
+        print(format_check(run, rows=args.rows, all_flags=args.all_flags))
+    return 1 if any(c.rejected for c in run.files) else 0
+
+
+def expand_folders(paths: list[Path]) -> list[Path]:
+    """A folder stands for the files a run would take from it (sub-folders included)."""
+    from ingest.inbox import inbox_files
+
+    return [f for p in paths for f in (inbox_files(p) if p.is_dir() else [p])]
+
+
+def channels_validate(channels_dir: Path) -> int:
+    """`leadflow channels validate`: every problem of every file; exit 1 on any error."""
+    from ingest.channels import validate_channels
+
+    channels, problems = validate_channels(channels_dir)
+    for problem in problems:
+        print(problem, file=sys.stderr if problem.severity == "error" else sys.stdout)
+    errors = sum(p.severity == "error" for p in problems)
+    names = ", ".join(c.name for c in channels) or "none"
+    print(f"{channels_dir}: {len(channels)} valid channels ({names}), {errors} errors")
+    return 1 if errors else 0
+
+
+def retry_command(args: argparse.Namespace) -> int:
+    from ingest.inbox import failed_files, retry_files
+
+    settings = load_settings(inbox=args.inbox)
+    waiting = failed_files(settings.inbox)
+    if args.list or not (args.files or args.all):
+        for name in waiting:
+            reason = settings.failed_dir / f"{name}.reason.txt"
+            why = reason.read_text(encoding="utf-8").splitlines()[0] if reason.exists() else ""
+            print(f"{name}\n    {why.split(': ', 1)[-1]}")
+        print(f"{len(waiting)} rejected files in {settings.failed_dir}")
+        return 0
+    moves = retry_files(settings.inbox, waiting if args.all else list(args.files))
+    for source, target in moves:
+        print(f"{source} -> {target}")
+    print(f"{len(moves)} files back in the inbox: the next `leadflow run` loads them")
+    return 0
 
 
 def latest_summary(warehouse: Path) -> dict[str, Any]:
@@ -155,7 +351,9 @@ def format_summary(summary: dict[str, Any], settings) -> str:
         f"  published           {pub.get('snapshot') or pub.get('reason', 'no')}",
         "paths:",
         f"  warehouse           {settings.warehouse}",
-        f"  data-quality report {val.get('data_docs', settings.reports_dir)}",
+        f"  load reports        {tra.get('load_report_index') or val.get('load_report_index')}",
+        f"  data-quality pages  {val.get('quality_page') or settings.reports_dir / 'quality'}",
+        f"  GX Data Docs        {val.get('data_docs', settings.reports_dir)}",
         f"  error reports       {settings.reports_dir / 'errors'}",
         f"  outbox              {mail.get('outbox', settings.outbox)}",
     ]

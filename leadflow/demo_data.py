@@ -104,3 +104,39 @@ def generate(
     if truth.resolve().is_relative_to(out_dir.resolve()):
         raise ValueError(f"truth file {truth} must not be inside the inbox {out_dir}")
     return run(out_dir, seed=seed, leads=leads, as_of=as_of, truth_path=truth)
+
+
+DEMO_MARKER = ".leadflow-demo"  # written into the folder `make demo` owns
+
+
+def claim_demo_dir(folder: Path) -> str:
+    """Empty `folder` for a new demo run, only when it is the demo's own: absent, empty, or
+    marked by an earlier `make demo` with nothing waiting in its inbox. Anything else may be
+    a person's data (an inbox, a warehouse, a send ledger) and is never deleted."""
+    import shutil
+
+    from ingest.inbox import inbox_files
+    from leadflow.errors import LeadflowError
+
+    folder = Path(folder)
+    if folder.exists():
+        marked = (folder / DEMO_MARKER).is_file()
+        if not folder.is_dir() or (any(folder.iterdir()) and not marked):
+            raise LeadflowError(
+                f"{folder} holds files the demo did not write, so the demo will not touch it. "
+                f"Run the demo in its own folder (make demo DEMO_DIR=/path/to/new/folder); "
+                "your own exports go in data/inbox (see README: running on your own files)"
+            )
+        waiting = inbox_files(folder / "inbox") if (folder / "inbox").is_dir() else []
+        if waiting:
+            raise LeadflowError(
+                f"{folder / 'inbox'} holds files dropped since the last demo "
+                f"({', '.join(p.name for p in waiting[:5])}): move them out first; the demo "
+                "resets only its own folder"
+            )
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / DEMO_MARKER).write_text(
+        "Written by `make demo`: the next `make demo` empties this folder.\n", encoding="utf-8"
+    )
+    return f"demo folder {folder} ready"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -19,6 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from leadflow import progress
 from leadflow import warehouse as warehouse_db
 from leadflow.config import Settings, is_forward_run
 from leadflow.errors import LeadflowError
@@ -35,12 +35,13 @@ def new_run_id() -> str:
 
 
 def waiting_files(settings: Settings) -> list[str]:
-    """Names of the files waiting in the inbox (cheap: no heavy import)."""
+    """Names of the files waiting in the inbox and its sub-folders (cheap: no heavy import);
+    none when the inbox is missing (the run itself then stops with the reason)."""
+    from ingest.inbox import inbox_files, relative_name
+
     if not settings.inbox.is_dir():
         return []
-    return sorted(
-        p.name for p in settings.inbox.iterdir() if p.is_file() and not p.name.startswith(".")
-    )
+    return [relative_name(p, settings.inbox) for p in inbox_files(settings.inbox)]
 
 
 def ingest(settings: Settings, run_id: str) -> dict[str, Any]:
@@ -126,10 +127,14 @@ def validate(settings: Settings, as_of: date, run_id: str) -> dict[str, Any]:
     """Run the expectation suites on every load not validated yet and write flags (C6).
 
     The loads come from the warehouse (`dq.validated_loads`), not from this run's ingest: a run
-    killed after loading files leaves them to the next run, whether the CLI or the DAG runs it."""
+    killed after loading files leaves them to the next run, whether the CLI or the DAG runs it.
+    Then the run's data-quality page and its files' load reports (before the build: no leads
+    yet)."""
     from expectations.validate import validate_loads
+    from leadflow.load_reports import write_load_reports
+    from leadflow.quality_pages import write_quality_page
 
-    return validate_loads(
+    result = validate_loads(
         settings.warehouse,
         None,
         channels_dir=settings.channels_dir,
@@ -138,6 +143,9 @@ def validate(settings: Settings, as_of: date, run_id: str) -> dict[str, Any]:
         reports_dir=settings.reports_dir,
         run_id=run_id,
     )
+    result.update(write_quality_page(settings, run_id, result.get("load_ids", []), as_of))
+    result.update(write_load_reports(settings, run_id, built=False))
+    return result
 
 
 def dbt_executable() -> str:
@@ -204,7 +212,9 @@ def transform(
     # A build killed before the end leaves the previous build's results: never read those.
     (target_dir / "run_results.json").unlink(missing_ok=True)
     started = time.monotonic()
-    completed = subprocess.run(child_command(command), env=env, capture_output=True, text=True)
+    returncode, output = progress.run_reporting_dbt(
+        child_command(command), env, step="transform", log=logging.getLogger("dbt")
+    )
     results = _dbt_results(target_dir / "run_results.json")
     _store_dbt_results(settings, run_id, results)
     failures = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
@@ -212,15 +222,18 @@ def transform(
     log.info("dbt build: %s", summarise_dbt_results(results))
     for r in failures + warnings:
         log.warning("dbt %s %s: %s", r["status"], r["unique_id"], r["message"])
-    if completed.returncode != 0:
-        tail = "\n".join(completed.stdout.splitlines()[-30:])
+    if returncode != 0:
+        tail = "\n".join(output.splitlines()[-30:])
         raise BuildFailed(
             "dbt build failed; the marts, the snapshot and the mail stay on the last good build.\n"
             + failure_report(failures)
-            + f"\n--- dbt output (last lines) ---\n{tail}\n{completed.stderr[-2000:]}"
+            + f"\n--- dbt output (last lines) ---\n{tail}"
         )
     release(settings.warehouse, slot, run_id=run_id, as_of=as_of)
+    from leadflow.load_reports import write_load_reports
+
     return {
+        **write_load_reports(settings, run_id, built=True),  # which lead each row joined
         "nodes": len(results),
         "failed": len(failures),
         "warned": len(warnings),
@@ -357,8 +370,11 @@ def notify(
     kind = run_kind(as_of, settings, file_triggered=file_triggered)
     if kind != "forward" and not send:
         return {"sent": False, "reason": f"{kind} run for {as_of} without send: no mail (C9)"}
+    from leadflow.ops_address import require_ops_address
     from notify.service import send_owner_emails
     from notify.smtp_connection import load_smtp_settings
+
+    require_ops_address(settings.warehouse, settings.channels_dir)  # before any mail goes out
 
     result = send_owner_emails(
         settings.warehouse,
@@ -392,9 +408,11 @@ def record_run(settings: Settings, run_id: str, as_of: date, summary: dict[str, 
 
 
 def timed(step: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any) -> dict[str, Any]:
+    progress.step_started(step.__name__)
     started = time.monotonic()
     result = step(*args, **kwargs)
     result["seconds"] = round(time.monotonic() - started, 2)
+    progress.step_finished(step.__name__, result)
     return result
 
 

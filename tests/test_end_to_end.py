@@ -157,3 +157,18 @@ def test_dag_file_parses_without_heavy_imports(module: str) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split()[-1] == "False", f"{module} imported by parsing the DAG"
+
+
+def test_the_dag_writes_the_same_load_reports_and_quality_page_as_the_cli(
+    demo_run: DemoRun,
+) -> None:
+    """The report steps live in the shared pipeline functions (C9): the DAG's run has them."""
+    reports = demo_run.data_dir / "reports"
+    for name in demo_run.truth["files"]:
+        assert (reports / "loads" / f"{name}.html").exists(), name
+    stages = query(demo_run, "SELECT DISTINCT stage FROM ops.load_reports")
+    assert stages == [("built",)]  # rewritten after the build, with each row's lead
+    (run_id,) = query(demo_run, "SELECT run_id FROM ops.run_summary")[0]
+    from leadflow.quality_pages import page_name
+
+    assert (reports / "quality" / f"{page_name(run_id)}.html").exists()

@@ -178,11 +178,11 @@ def test_transform_routes_only_in_forward_runs(
     monkeypatch.setenv("LEADFLOW_TODAY", today)
     commands: list[list[str]] = []
 
-    def fake_dbt(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    def fake_dbt(command: list[str], env: dict, **kwargs: Any) -> tuple[int, str]:
         commands.append(command)
-        return subprocess.CompletedProcess(command, 0, "", "")
+        return 0, ""
 
-    monkeypatch.setattr(pipeline.subprocess, "run", fake_dbt)
+    monkeypatch.setattr(pipeline.progress, "run_reporting_dbt", fake_dbt)
     monkeypatch.setattr(pipeline, "_store_dbt_results", lambda settings, run_id, results: None)
     monkeypatch.setattr(pipeline, "mart_row_counts", lambda warehouse: {})
     monkeypatch.setattr(pipeline, "routing_assignments", lambda warehouse, as_of: {})

@@ -1,0 +1,229 @@
+"""What `leadflow run` shows a person: one line per file and per step with counts and seconds,
+a live display while a step takes more than a moment, and nothing of the libraries' chatter.
+
+Everything logged (GX's start-up lines, dbt's output, Airflow's) goes to the log file under
+the data dir, `<data dir>/logs/leadflow.log`; the console gets leadflow's own errors (and, with
+`--verbose`, its info lines). On a terminal the live display is `rich`'s; elsewhere (a pipe,
+cron, CI) a plain line every `LEADFLOW_PROGRESS_SECONDS` (default 15) while a step runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import Any, TextIO
+
+from leadflow.progress import Reporter
+
+OWN_LOGGERS = ("leadflow", "ingest", "expectations", "notify")
+DEFAULT_TICK_SECONDS = 15.0
+
+
+def configure_logging(log_dir: Path, *, verbose: bool = False) -> Path:
+    """Every log record into `log_dir/leadflow.log`; leadflow's own errors (or, `verbose`, its
+    info lines) also on stderr. Returns the log file."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / "leadflow.log"
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if _replaced(handler):
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(logging.INFO)
+    to_file = RotatingFileHandler(path, maxBytes=20 << 20, backupCount=3, encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    to_file.leadflow = True  # type: ignore[attr-defined]
+    root.addHandler(to_file)
+    to_console = logging.StreamHandler(sys.stderr)
+    to_console.setLevel(logging.INFO if verbose else logging.ERROR)
+    to_console.addFilter(lambda record: record.name.split(".")[0] in OWN_LOGGERS)
+    to_console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    to_console.leadflow = True  # type: ignore[attr-defined]
+    root.addHandler(to_console)
+    logging.captureWarnings(True)  # library warnings are log records too: into the file
+    return path
+
+
+def _replaced(handler: logging.Handler) -> bool:
+    """Ours from an earlier call, or a console handler a library installed on import (Airflow
+    points the root logger at stdout); others (a test's capture) stay."""
+    if getattr(handler, "leadflow", False):
+        return True
+    stream = getattr(handler, "stream", None)
+    return type(handler) is logging.StreamHandler and stream in (sys.stdout, sys.stderr)
+
+
+def _seconds(value: Any) -> str:
+    return f"{float(value or 0):.1f} s"
+
+
+def file_line(result: dict[str, Any]) -> str:
+    """One file of ingest: what happened to its rows."""
+    status = result["status"]
+    if status != "loaded":
+        return f"  REJECTED {result['file_name']}: {result['error']}"
+    parts = [f"{result['records_added']} added"]
+    for key, label in (
+        ("rows_already_loaded", "already loaded"),
+        ("rows_quarantined", "quarantined"),
+    ):
+        if result.get(key):
+            parts.append(f"{result[key]} {label}")
+    line = (
+        f"  loaded   {result['file_name']} ({result['channel']}): {result['rows_in_file']} rows, "
+        f"{', '.join(parts)}  {_seconds(result.get('seconds'))}"
+    )
+    notes = "".join(f"\n           note: {n}" for n in result.get("notes") or ())
+    return line + notes
+
+
+def step_line(step: str, result: dict[str, Any]) -> str:
+    """One step of the run, with its counts."""
+    describe = _STEP_LINES.get(step)
+    text = describe(result) if describe else ""
+    return f"{step:<10} {text}  {_seconds(result.get('seconds'))}"
+
+
+def _ingest_line(r: dict[str, Any]) -> str:
+    return (
+        f"{r.get('files_ingested', 0)} files loaded, {r.get('files_rejected', 0)} rejected: "
+        f"{r.get('records_added', 0)} rows added, {r.get('rows_already_loaded', 0)} already "
+        f"loaded, {r.get('rows_quarantined', 0)} quarantined"
+    )
+
+
+def _validate_line(r: dict[str, Any]) -> str:
+    by_check = ", ".join(f"{k} {v}" for k, v in (r.get("flags_by_check") or {}).items())
+    return f"{r.get('rows_validated', 0)} rows checked, {r.get('flags', 0)} flags" + (
+        f" ({by_check})" if by_check else ""
+    )
+
+
+def _transform_line(r: dict[str, Any]) -> str:
+    routed = sum((r.get("routing") or {}).get("assignments", {}).values())
+    return (
+        f"dbt build of {r.get('nodes', 0)} nodes: {r.get('failed', 0)} failed, "
+        f"{r.get('warned', 0)} warnings; {len(r.get('marts') or {})} marts"
+        + (f", {routed} leads routed" if routed else "")
+    )
+
+
+def _publish_line(r: dict[str, Any]) -> str:
+    return f"snapshot {r['snapshot']}" if r.get("snapshot") else str(r.get("reason", "skipped"))
+
+
+def _notify_line(r: dict[str, Any]) -> str:
+    if "emails_written" not in r and "emails_sent" not in r:
+        return str(r.get("reason", "no mail"))
+    return (
+        f"{r.get('emails_sent', 0)} emails sent, {r.get('emails_written', 0)} written to "
+        f"{r.get('outbox', 'the outbox')}, {r.get('skipped_already_sent', 0)} already sent"
+    )
+
+
+_STEP_LINES = {
+    "ingest": _ingest_line,
+    "validate": _validate_line,
+    "transform": _transform_line,
+    "publish": _publish_line,
+    "notify": _notify_line,
+}
+
+
+class ConsoleReporter(Reporter):
+    """Lines as the run goes; a live display for steps that run for more than a moment."""
+
+    def __init__(self, out: TextIO | None = None, *, quiet: bool = False) -> None:
+        self.out = out or sys.stdout
+        self.quiet = quiet
+        self.live = not quiet and self.out.isatty()
+        self.tick = float(os.environ.get("LEADFLOW_PROGRESS_SECONDS") or DEFAULT_TICK_SECONDS)
+        self._step: str | None = None
+        self._started = 0.0
+        self._done: tuple[int, int | None] | None = None
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        self._rich: Any = None
+
+    def say(self, text: str) -> None:
+        if self.quiet:
+            return
+        if self._rich is not None:
+            self._rich.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        else:
+            print(text, file=self.out, flush=True)
+
+    def step_started(self, step: str) -> None:
+        self._step, self._started, self._done = step, time.monotonic(), None
+        if self.quiet:
+            return
+        if self.live:
+            self._start_rich(step)
+        else:
+            self._stop.clear()
+            self._ticker = threading.Thread(target=self._tick, daemon=True)
+            self._ticker.start()
+
+    def step_finished(self, step: str, result: dict[str, Any]) -> None:
+        self._end_display()
+        self.say(step_line(step, result))
+
+    def file_done(self, result: dict[str, Any]) -> None:
+        self.say(file_line(result))
+
+    def advance(self, step: str, done: int, total: int | None, label: str = "") -> None:
+        self._done = (done, total)
+        if self._rich is not None:
+            self._rich.update(self._task, completed=done, total=total, label=label)
+
+    def close(self) -> None:
+        self._end_display()
+
+    # ------------------------------------------------------------ displays
+
+    def _start_rich(self, step: str) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self._rich = Progress(
+            SpinnerColumn(),
+            TextColumn(f"{step:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[label]}"),
+            console=Console(file=self.out),
+            transient=True,
+        )
+        self._task = self._rich.add_task(step, total=None, label="")
+        self._rich.start()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.tick):
+            elapsed = time.monotonic() - self._started
+            done = ""
+            if self._done:
+                count, total = self._done
+                done = f", {count} of {total} done" if total else f", {count} done"
+            print(f"  … {self._step} running for {elapsed:.0f} s{done}", file=self.out, flush=True)
+
+    def _end_display(self) -> None:
+        if self._rich is not None:
+            self._rich.stop()
+            self._rich = None
+        if self._ticker is not None:
+            self._stop.set()
+            self._ticker.join()
+            self._ticker = None
