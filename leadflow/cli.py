@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# `leadflow run` exits with this when another run holds the warehouse (EX_TEMPFAIL: try later).
+# Exit code when another run holds the warehouse, or another fault that passes (EX_TEMPFAIL).
 EXIT_RUN_IN_PROGRESS = 75
 
 
@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_RUN_IN_PROGRESS
     except LeadflowError as exc:  # a problem the message explains: no traceback
         print(str(exc), file=sys.stderr)
-        return exc.exit_code
+        # a fault that passes (a busy warehouse, a full disk): EX_TEMPFAIL, as for a held lock
+        return EXIT_RUN_IN_PROGRESS if exc.retryable else exc.exit_code
 
 
 def _dispatch(args: argparse.Namespace) -> int:

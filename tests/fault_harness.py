@@ -30,8 +30,12 @@ def _die(point: str) -> None:
 
 
 def _wrap(module: str, name: str, point: str, nth: int, *, after: bool) -> None:
-    """Kill the process at the `nth` call of `module.name`, before or after it runs."""
-    owner = importlib.import_module(module)
+    """Kill the process at the `nth` call of `module.name` (`name` may be `Class.method`),
+    before or after it runs."""
+    owner: Any = importlib.import_module(module)
+    *path, name = name.split(".")
+    for part in path:
+        owner = getattr(owner, part)
     original: Callable[..., Any] = getattr(owner, name)
     calls = 0
 
@@ -52,13 +56,11 @@ def _wrap(module: str, name: str, point: str, nth: int, *, after: bool) -> None:
 def _kill_dbt_after(point: str, marker: str) -> None:
     """Let dbt run, reading its output; once a line has `marker`, kill this process only. The
     dbt child is not killed here: it must die with its parent (PR_SET_PDEATHSIG, pipeline)."""
-    pipeline = importlib.import_module("leadflow.pipeline")
+    progress = importlib.import_module("leadflow.progress")
 
-    def run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        kwargs.pop("capture_output", None)
-        kwargs.pop("text", None)
+    def run(command: list[str], env: dict[str, str], **_: Any) -> tuple[int, str]:
         with subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         ) as child:
             lines = []
             for line in child.stdout:
@@ -67,10 +69,10 @@ def _kill_dbt_after(point: str, marker: str) -> None:
                     print(f"dbt child pid {child.pid}", file=sys.stderr, flush=True)
                     _die(point)
             child.wait()
-        return subprocess.CompletedProcess(command, child.returncode, "".join(lines), "")
+        return child.returncode, "".join(lines)
 
-    # only the pipeline's view of the module changes; dbt is its one subprocess
-    pipeline.subprocess = type("subprocess", (), {"run": staticmethod(run)})
+    # the pipeline runs dbt, its one subprocess, through progress.run_reporting_dbt
+    progress.run_reporting_dbt = run
 
 
 # point -> how to reach it: mid-file in ingest (rows landed, transaction open), after a file's
@@ -89,7 +91,10 @@ POINTS: dict[str, Callable[[str], None]] = {
     "publish.before_swap": lambda p: _wrap(
         "leadflow.publish", "_free_version_dir", p, 1, after=False
     ),
-    "notify.between_emails": lambda p: _wrap("notify.ledger", "record", p, 2, after=True),
+    # after the second daily email is sent and its ledger rows committed, before the third
+    "notify.between_emails": lambda p: _wrap(
+        "notify.service", "_Run.deliver_daily", p, 2, after=True
+    ),
 }
 
 

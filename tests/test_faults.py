@@ -68,7 +68,7 @@ class Site:
         return env
 
     def command(self, point: str | None) -> list[str]:
-        args = ["run", "--as-of", AS_OF.isoformat()]
+        args = ["run", "--verbose", "--as-of", AS_OF.isoformat()]  # log lines too
         if point is None:
             return [str(BIN / "leadflow"), *args]
         return [sys.executable, "-m", "tests.fault_harness", point, "--", *args]

@@ -16,6 +16,8 @@ AUDIT_SUFFIXES = (
     "validated_at",
     "built_at",
     "sent_at",
+    "recorded_at",  # when the lead ledger learnt of a lead (mail.lead_ledger)
+    "released_at",  # when a build's marts were released (ops.marts_release)
 )
 AUDIT_COLUMNS = frozenset({"flag_id"})
 
