@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from notify import SmtpSettings
 from tests.e2e_support import run_dag_test
+from tests.notify_fixtures import RecordingHandler, free_port, start_smtp
 
 AS_OF = date(2026, 11, 20)  # a fixed anchor (C4): tests never depend on today
 SEED = 7
@@ -46,3 +49,22 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
         truth=json.loads((root / "truth.json").read_text(encoding="utf-8")),
         output=output,
     )
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[RecordingHandler, SmtpSettings]]:
+    """A real SMTP server on loopback (aiosmtpd) and the settings that reach it."""
+    handler, port = RecordingHandler(), free_port()
+    controller = start_smtp(handler, port)
+    smtp = SmtpSettings(
+        host="127.0.0.1",
+        port=port,
+        login=None,
+        password=None,
+        starttls=False,
+        ssl=False,
+        from_address="leadflow <leadflow@example.com>",
+        timeout=5,
+    )
+    yield handler, smtp
+    controller.stop()

@@ -7,7 +7,6 @@ real ones in it, so each test runs the day (or the days) a rep would live throug
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from email.message import EmailMessage
@@ -16,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from notify import SmtpSettings, send_owner_emails
+from notify import send_owner_emails
 from tests.notify_fixtures import (
     AS_OF,
     QUEUE_COLUMN_NAMES,
@@ -25,9 +24,7 @@ from tests.notify_fixtures import (
     _queue_row,
     build_warehouse,
     default_items,
-    free_port,
     html_part,
-    start_smtp,
     text_part,
     todays_items,
 )
@@ -39,24 +36,6 @@ NEXT_DAY = AS_OF + timedelta(days=1)
 def no_pinned_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("LEADFLOW_MAIL_NEW_LEADS", "LEADFLOW_TODAY", "LEADFLOW_MAIL_MAX_ITEMS"):
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def server() -> Iterator[tuple[RecordingHandler, SmtpSettings]]:
-    handler, port = RecordingHandler(), free_port()
-    controller = start_smtp(handler, port)
-    smtp = SmtpSettings(
-        host="127.0.0.1",
-        port=port,
-        login=None,
-        password=None,
-        starttls=False,
-        ssl=False,
-        from_address="leadflow <leadflow@example.com>",
-        timeout=5,
-    )
-    yield handler, smtp
-    controller.stop()
 
 
 def add_items(warehouse: Path, items: list[Item]) -> None:

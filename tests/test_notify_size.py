@@ -8,7 +8,6 @@ real SMTP server; one company name is 3,000,000 characters, as a real export car
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -21,16 +20,13 @@ from leadflow.config import (
     DEFAULT_MAIL_MAX_ITEMS,
     DEFAULT_MAIL_MAX_ITEMS_PER_SECTION,
 )
-from notify import SmtpSettings, send_owner_emails
+from notify import send_owner_emails
 from notify.queue import ITEM_TYPES, read_owner_queues
 from tests.notify_fixtures import (
     AS_OF,
     Item,
-    RecordingHandler,
     build_warehouse,
-    free_port,
     html_part,
-    start_smtp,
     text_part,
 )
 
@@ -48,24 +44,6 @@ CAP_VARIABLES = (
 def default_caps(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in CAP_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def server() -> Iterator[tuple[RecordingHandler, SmtpSettings]]:
-    handler, port = RecordingHandler(), free_port()
-    controller = start_smtp(handler, port)
-    smtp = SmtpSettings(
-        host="127.0.0.1",
-        port=port,
-        login=None,
-        password=None,
-        starttls=False,
-        ssl=False,
-        from_address="leadflow <leadflow@example.com>",
-        timeout=5,
-    )
-    yield handler, smtp
-    controller.stop()
 
 
 def longest(n: int = 10_000) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -21,7 +20,7 @@ import duckdb
 import pytest
 
 from leadflow.config import DEFAULT_MAIL_MAX_ITEMS_PER_SECTION as CAP
-from notify import SmtpSettings, send_owner_emails
+from notify import send_owner_emails
 from notify.queue import OwnerQueue, QueueItem, _item_order, read_owner_queues
 from notify.render import render_owner_email
 from tests.notify_fixtures import (
@@ -30,11 +29,8 @@ from tests.notify_fixtures import (
     STALE_CHANNELS,
     UNKNOWN_OWNERS,
     Item,
-    RecordingHandler,
     build_warehouse,
-    free_port,
     html_part,
-    start_smtp,
     text_part,
 )
 
@@ -44,24 +40,6 @@ CAP_ENV = "LEADFLOW_MAIL_MAX_ITEMS_PER_SECTION"
 @pytest.fixture(autouse=True)
 def default_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(CAP_ENV, raising=False)  # each test sets the cap it means
-
-
-@pytest.fixture
-def server() -> Iterator[tuple[RecordingHandler, SmtpSettings]]:
-    handler, port = RecordingHandler(), free_port()
-    controller = start_smtp(handler, port)
-    smtp = SmtpSettings(
-        host="127.0.0.1",
-        port=port,
-        login=None,
-        password=None,
-        starttls=False,
-        ssl=False,
-        from_address="leadflow <leadflow@example.com>",
-        timeout=5,
-    )
-    yield handler, smtp
-    controller.stop()
 
 
 def random_items(owner: str | None, item_type: str, n: int, rng: random.Random) -> list[Item]:
