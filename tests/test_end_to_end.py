@@ -13,16 +13,9 @@ import pytest
 from leadflow.config import load_settings
 from leadflow.pipeline import run_all
 from tests.conftest import AS_OF, DemoRun
-
-# Audit columns (load times, run ids) differ between two runs by design (C9).
-AUDIT_SUFFIXES = (
-    "loaded_at",
-    "load_id",
-    "run_id",
-    "flagged_at",
-    "validated_at",
-    "built_at",
-    "sent_at",
+from tests.warehouse_compare import (  # differ between two runs by design (C9)
+    AUDIT_SUFFIXES,
+    rows_differing,
 )
 
 
@@ -132,12 +125,7 @@ def test_leadflow_run_on_a_copy_of_the_inbox_gives_identical_marts(
                 if not c.endswith(AUDIT_SUFFIXES)
             ]
             select = ", ".join(f'"{c}"' for c in cols)
-            diff = a.execute(
-                f'SELECT count(*) FROM ((SELECT {select} FROM marts."{mart}" EXCEPT ALL '
-                f'SELECT {select} FROM b.marts."{mart}") UNION ALL (SELECT {select} FROM '
-                f'b.marts."{mart}" EXCEPT ALL SELECT {select} FROM marts."{mart}"))'
-            ).fetchone()[0]
-            assert diff == 0, mart
+            assert rows_differing(a, select, f'marts."{mart}"', f'b.marts."{mart}"') == 0, mart
 
 
 @pytest.mark.parametrize("module", ["great_expectations", "dbt", "pandas", "duckdb"])

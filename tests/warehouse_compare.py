@@ -62,14 +62,19 @@ def differences(
             select = ", ".join(f'"{c}"' for c in columns)
             schema, name = table.split(".")
             a, b = f'a."{schema}"."{name}"', f'b."{schema}"."{name}"'
-            diff = con.execute(
-                f"SELECT count(*) FROM ((SELECT {select} FROM {a} EXCEPT ALL SELECT {select} "
-                f"FROM {b}) UNION ALL (SELECT {select} FROM {b} EXCEPT ALL SELECT {select} "
-                f"FROM {a}))"
-            ).fetchone()[0]
+            diff = rows_differing(con, select, a, b)
             if diff:
                 found[table] = f"{diff} rows differ"
     return found
+
+
+def rows_differing(con: duckdb.DuckDBPyConnection, select: str, a: str, b: str) -> int:
+    """Rows of `select` in one relation and not the other, EXCEPT ALL both ways."""
+    return con.execute(
+        f"SELECT count(*) FROM ((SELECT {select} FROM {a} EXCEPT ALL SELECT {select} "
+        f"FROM {b}) UNION ALL (SELECT {select} FROM {b} EXCEPT ALL SELECT {select} "
+        f"FROM {a}))"
+    ).fetchone()[0]
 
 
 def parquet_differences(left: Path, right: Path) -> dict[str, object]:
@@ -86,11 +91,7 @@ def parquet_differences(left: Path, right: Path) -> dict[str, object]:
                 if not r[0].endswith(AUDIT_SUFFIXES)
             ]
             select = ", ".join(f'"{c}"' for c in columns)
-            diff = con.execute(
-                f"SELECT count(*) FROM ((SELECT {select} FROM {a} EXCEPT ALL SELECT {select} "
-                f"FROM {b}) UNION ALL (SELECT {select} FROM {b} EXCEPT ALL SELECT {select} "
-                f"FROM {a}))"
-            ).fetchone()[0]
+            diff = rows_differing(con, select, a, b)
             if diff:
                 found[name] = f"{diff} rows differ"
     return found
