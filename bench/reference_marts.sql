@@ -1,5 +1,5 @@
--- Hand-written reference for the core marts (issue 8): owner_queue, source_conversion,
--- cycle_time, channel_response and churn_reasons, computed in ONE DuckDB script straight from the
+-- Hand-written reference for the core marts (issue 8): ops_owner_queue, rpt_source_conversion,
+-- rpt_cycle_time, rpt_channel_response and rpt_churn_reasons, computed in ONE DuckDB script straight from the
 -- raw tables, to measure what the dbt project costs over plain SQL (bench/run_bench.py times it
 -- and compares its rows with the dbt marts, EXCEPT ALL both ways).
 --
@@ -649,8 +649,8 @@ FROM planned;
 
 -- ------------------------------------------------------------------ marts
 
--- owner_queue (with int_customer_care_due inline)
-CREATE OR REPLACE TABLE bench_ref.owner_queue AS
+-- ops_owner_queue (with int_customer_care_due inline)
+CREATE OR REPLACE TABLE bench_ref.ops_owner_queue AS
 WITH periods AS (
     SELECT
         schedule.care_stream, schedule.period, NULL::VARCHAR AS occasion,
@@ -782,8 +782,8 @@ LEFT JOIN r_owners AS owners ON owners.owner_name = leads.owner_name
 LEFT JOIN accepted AS item_types
     ON item_types.field_name = 'item_type' AND item_types.value = items.item_type;
 
--- source_conversion: won / leads and intent-or-won / leads per source and acquisition month
-CREATE OR REPLACE TABLE bench_ref.source_conversion AS
+-- rpt_source_conversion: won / leads and intent-or-won / leads per source and acquisition month
+CREATE OR REPLACE TABLE bench_ref.rpt_source_conversion AS
 SELECT
     source_label,
     CAST(date_trunc('month', acquired_on) AS DATE) AS acquisition_cohort,
@@ -797,8 +797,8 @@ SELECT
 FROM r_leads
 GROUP BY ALL;
 
--- cycle_time: business days acquisition -> first win, by grade at win and by source
-CREATE OR REPLACE TABLE bench_ref.cycle_time AS
+-- rpt_cycle_time: business days acquisition -> first win, by grade at win and by source
+CREATE OR REPLACE TABLE bench_ref.rpt_cycle_time AS
 WITH won AS (
     SELECT lead_key, source_label, first_won_at, grade,
         date_diff('day', acquired_on, first_won_on) AS cycle_days
@@ -841,9 +841,9 @@ SELECT
 FROM by_dimension
 GROUP BY dimension, dimension_value;
 
--- channel_response: responded true / known and logged within 1 h (R7), per channel, per channel
+-- rpt_channel_response: responded true / known and logged within 1 h (R7), per channel, per channel
 -- and the lead's owner, per channel and grade: one pass with grouping sets
-CREATE OR REPLACE TABLE bench_ref.channel_response AS
+CREATE OR REPLACE TABLE bench_ref.rpt_channel_response AS
 WITH follow_ups AS (
     SELECT
         fu.follow_up_channel, leads.owner_name, leads.grade, fu.responded,
@@ -879,8 +879,8 @@ SELECT
          THEN CAST(logged_within_1h AS DOUBLE) / logged_time_known END AS logged_within_1h_rate
 FROM grouped;
 
--- churn_reasons: lost and churned leads by keyword category (first by priority), else 'other'
-CREATE OR REPLACE TABLE bench_ref.churn_reasons AS
+-- rpt_churn_reasons: lost and churned leads by keyword category (first by priority), else 'other'
+CREATE OR REPLACE TABLE bench_ref.rpt_churn_reasons AS
 WITH closed AS (
     SELECT lead_key, CASE WHEN is_churned THEN 'churned' ELSE 'lost' END AS outcome, lost_reason
     FROM r_leads

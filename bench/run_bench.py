@@ -45,7 +45,7 @@ BENCH = ROOT / "bench"
 CACHE = BENCH / ".cache"
 RESULTS = BENCH / "results"
 REFERENCE_SQL = BENCH / "reference_marts.sql"
-CORE_MARTS = ("owner_queue", "source_conversion", "cycle_time", "channel_response", "churn_reasons")
+CORE_MARTS = ("ops_owner_queue", "rpt_source_conversion", "rpt_cycle_time", "rpt_channel_response", "rpt_churn_reasons")
 AUDIT_COLUMNS: dict[str, tuple[str, ...]] = {}  # none of the core marts carries load times/run ids
 RAW_TABLES = (
     "intake_records",
@@ -509,7 +509,7 @@ def queue_items(warehouse: Path, as_of: date) -> int:
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(
-            "SELECT count(*) FROM marts.owner_queue WHERE as_of = ?", [as_of]
+            "SELECT count(*) FROM marts.ops_owner_queue WHERE as_of = ?", [as_of]
         ).fetchone()[0]
 
 

@@ -8,6 +8,8 @@ the previous build. The price is a second copy of the marts on disk; nothing is 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from datetime import date
 from pathlib import Path
 
@@ -50,11 +52,26 @@ def _objects(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, str]:
     return dict(rows)
 
 
-def release(warehouse: Path, slot: str, *, run_id: str, as_of: date) -> int:
-    """Point every `marts.<name>` at the slot just built; returns how many marts it shows."""
+def project_marts(manifest: Path) -> frozenset[str]:
+    """The mart models the dbt project defines now (models/marts/), from dbt's manifest."""
+    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
+    return frozenset(
+        n["name"]
+        for n in nodes
+        if n["resource_type"] == "model" and n["original_file_path"].startswith("models/marts/")
+    )
+
+
+def release(
+    warehouse: Path, slot: str, *, run_id: str, as_of: date, marts: Collection[str]
+) -> int:
+    """Point every `marts.<name>` of the project's `marts` at the slot just built; returns how
+    many marts it shows. A table a renamed or removed model left in the slot is dropped, so no
+    view keeps showing a mart the project no longer builds."""
     with warehouse_db.connect(warehouse) as con:
         _ensure_release_table(con)
-        built = sorted(_objects(con, slot))
+        in_slot = _objects(con, slot)
+        built = sorted(name for name in in_slot if name in marts)
         shown = _objects(con, "marts")
         con.execute("BEGIN TRANSACTION")
         try:
@@ -62,6 +79,9 @@ def release(warehouse: Path, slot: str, *, run_id: str, as_of: date) -> int:
             for name, kind in shown.items():  # tables of an older warehouse, marts now gone
                 if kind != "VIEW" or name not in built:
                     con.execute(f'DROP {"VIEW" if kind == "VIEW" else "TABLE"} marts."{name}"')
+            for name, kind in in_slot.items():
+                if name not in marts:
+                    con.execute(f'DROP {"VIEW" if kind == "VIEW" else "TABLE"} {slot}."{name}"')
             for name in built:
                 con.execute(
                     f'CREATE OR REPLACE VIEW marts."{name}" AS SELECT * FROM {slot}."{name}"'

@@ -181,7 +181,7 @@ def transform(
     The routing rules (config/routing.yaml, or LEADFLOW_ROUTING_RULES) are validated and written
     to config.routing_* first, in every run, so a broken rules file fails early; only forward
     runs route (var routing_enabled, C9): backfills and file-triggered runs do not."""
-    from leadflow.marts_release import build_slot, release
+    from leadflow.marts_release import build_slot, project_marts, release
     from leadflow.routing_rules import default_rules_path, load_routing_rules
 
     routing_enabled = run_kind(as_of, settings, file_triggered=file_triggered) == "forward"
@@ -229,7 +229,8 @@ def transform(
             + failure_report(failures)
             + f"\n--- dbt output (last lines) ---\n{tail}"
         )
-    release(settings.warehouse, slot, run_id=run_id, as_of=as_of)
+    marts = project_marts(target_dir / "manifest.json")
+    release(settings.warehouse, slot, run_id=run_id, as_of=as_of, marts=marts)
     from leadflow.load_reports import write_load_reports
 
     return {

@@ -1,7 +1,7 @@
 """Read one business date's follow-up queue from the marts, grouped by owner (C5, C8).
 
-Only the warehouse is read here (`marts.owner_queue`, `marts.dim_owners`,
-`marts.unknown_owner_names`); who owns what was decided by the marts, never re-derived.
+Only the warehouse is read here (`marts.ops_owner_queue`, `marts.dim_owners`,
+`marts.ops_unknown_owner_names`); who owns what was decided by the marts, never re-derived.
 
 DuckDB does the work: counts per owner and item type come from a GROUP BY, and only the first
 `max_items_per_section` items of each owner and type (in the mart's order) reach Python, so
@@ -82,7 +82,7 @@ class WarehouseNotReadyError(RuntimeError):
 
 @dataclass(frozen=True)
 class QueueItem:
-    """One row of marts.owner_queue (docs: dbt_project/models/marts/owner_queue.yml)."""
+    """One row of marts.ops_owner_queue (docs: dbt_project/models/marts/ops_owner_queue.yml)."""
 
     owner_name: str
     owner_email: str | None
@@ -205,7 +205,7 @@ class ReadLimits:
         return f"left({column}, {self.field_chars + 1})"
 
     def read(self, column: str) -> str:
-        """The SQL that reads one column of marts.owner_queue (alias q) for the email."""
+        """The SQL that reads one column of marts.ops_owner_queue (alias q) for the email."""
         if column in _FREE_TEXT_COLUMNS:
             return self.cut(f"q.{column}")
         if column == "email" and self.field_chars is not None:
@@ -227,7 +227,7 @@ def read_owner_queues(
     (shared out section by section, so every section shows its most urgent), and counts them
     all; free text is read cut to `max_field_chars` + 1 characters."""
     limits = ReadLimits(max_items_per_section, max_items, max_field_chars)
-    _require_table(con, "owner_queue")
+    _require_table(con, "ops_owner_queue")
     counts = _read_counts(con, as_of)
     if not counts:
         _warn_if_built_for_other_dates(con, as_of)
@@ -344,7 +344,7 @@ _OWNER_SQL = _owner_sql()
 def _read_counts(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, _OwnerCounts]:
     """owner -> items per type; address fallbacks from the owner's first rows in mart order."""
     by_type = con.execute(
-        f"SELECT {_OWNER_SQL} AS owner, q.item_type, count(*) FROM marts.owner_queue q "
+        f"SELECT {_OWNER_SQL} AS owner, q.item_type, count(*) FROM marts.ops_owner_queue q "
         "WHERE q.as_of = ? GROUP BY ALL",
         [as_of],
     ).fetchall()
@@ -353,7 +353,7 @@ def _read_counts(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, _Owne
         f"SELECT {_OWNER_SQL} AS owner, "
         f"first(q.owner_email {mart_order}) FILTER (WHERE q.owner_email <> ''), "
         f"first(q.owner_language {mart_order}) FILTER (WHERE q.owner_language <> '') "
-        "FROM marts.owner_queue q WHERE q.as_of = ? GROUP BY ALL",
+        "FROM marts.ops_owner_queue q WHERE q.as_of = ? GROUP BY ALL",
         [as_of],
     ).fetchall()
     counts = {owner: _OwnerCounts({}, email, lang) for owner, email, lang in contacts}
@@ -375,14 +375,14 @@ def _read_top_items(
         f"""
         WITH top_items AS (
             SELECT q.owner_name, q.item_type, q.lead_key
-            FROM marts.owner_queue q
+            FROM marts.ops_owner_queue q
             WHERE q.as_of = $as_of
             QUALIFY row_number() OVER (
                 PARTITION BY {_OWNER_SQL}, q.item_type ORDER BY {_SECTION_ORDER_SQL}
             ) <= $limit
         )
         SELECT {_OWNER_SQL} AS owner_name, {columns}
-        FROM marts.owner_queue q
+        FROM marts.ops_owner_queue q
         SEMI JOIN top_items t
             ON q.owner_name IS NOT DISTINCT FROM t.owner_name
             AND q.item_type IS NOT DISTINCT FROM t.item_type
@@ -399,7 +399,7 @@ def owner_book_sql(
 ) -> tuple[str, list]:
     """SQL (and its parameters) selecting the lead keys this owner holds at as_of: every lead
     of marts.dim_leads they own (built for the same as_of as the queue), and their queue's."""
-    queue_sql = f"SELECT q.lead_key FROM marts.owner_queue q WHERE q.as_of = ? AND {_OWNER_SQL} = ?"
+    queue_sql = f"SELECT q.lead_key FROM marts.ops_owner_queue q WHERE q.as_of = ? AND {_OWNER_SQL} = ?"
     params: list = [as_of, owner_name]
     if _table_exists(con, "dim_leads"):
         queue_sql += f" UNION SELECT d.lead_key FROM marts.dim_leads d WHERE {_owner_sql('d')} = ?"
@@ -423,7 +423,7 @@ def read_new_lead_items(
     are not in their book yet, and how many such leads there are."""
     params = {"as_of": as_of, "owner": owner_name}
     total = con.execute(
-        f"SELECT count(DISTINCT q.lead_key) FROM marts.owner_queue q WHERE {_NOT_IN_BOOK}", params
+        f"SELECT count(DISTINCT q.lead_key) FROM marts.ops_owner_queue q WHERE {_NOT_IN_BOOK}", params
     ).fetchone()[0]
     if not total:
         return [], 0
@@ -432,11 +432,11 @@ def read_new_lead_items(
         f"""
         WITH first_leads AS (
             SELECT q.lead_key, min(q.priority) AS first_priority
-            FROM marts.owner_queue q WHERE {_NOT_IN_BOOK}
+            FROM marts.ops_owner_queue q WHERE {_NOT_IN_BOOK}
             GROUP BY q.lead_key ORDER BY first_priority NULLS LAST, q.lead_key LIMIT $limit
         )
         SELECT {_OWNER_SQL} AS owner_name, {columns}
-        FROM marts.owner_queue q JOIN first_leads f ON f.lead_key = q.lead_key
+        FROM marts.ops_owner_queue q JOIN first_leads f ON f.lead_key = q.lead_key
         WHERE {_NOT_IN_BOOK}
         ORDER BY f.first_priority NULLS LAST, q.lead_key, q.priority NULLS LAST
         """,
@@ -447,7 +447,7 @@ def read_new_lead_items(
 
 def _read_directory(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | None, str | None]]:
     if not _table_exists(con, "dim_owners"):
-        log.warning("marts.dim_owners is missing: owner addresses come from marts.owner_queue")
+        log.warning("marts.dim_owners is missing: owner addresses come from marts.ops_owner_queue")
         return {}
     rows = con.execute("SELECT owner_name, email, language FROM marts.dim_owners").fetchall()
     return {name: (email, language) for name, email, language in rows if name}
@@ -457,13 +457,13 @@ def _read_unknown_owners(
     con: duckdb.DuckDBPyConnection, limits: ReadLimits
 ) -> tuple[tuple[UnknownOwner, ...], int]:
     """The first names (most records first) and how many there are."""
-    if not _table_exists(con, "unknown_owner_names"):
+    if not _table_exists(con, "ops_unknown_owner_names"):
         return (), 0
-    total = con.execute("SELECT count(*) FROM marts.unknown_owner_names").fetchone()[0]
+    total = con.execute("SELECT count(*) FROM marts.ops_unknown_owner_names").fetchone()[0]
     files = limits.cut("CAST(files AS VARCHAR)")
     rows = con.execute(
         f"SELECT {limits.cut('owner_name')}, record_count, {files} "
-        "FROM marts.unknown_owner_names "
+        "FROM marts.ops_unknown_owner_names "
         "ORDER BY record_count DESC NULLS LAST, owner_name LIMIT ?",
         [limits.per_section],
     ).fetchall()
@@ -477,11 +477,11 @@ def _read_stale_channels(
     if not _table_exists(con, "stale_channels"):
         return (), 0
     total = con.execute(
-        "SELECT count(*) FROM marts.stale_channels WHERE as_of = ?", [as_of]
+        "SELECT count(*) FROM marts.ops_stale_channels WHERE as_of = ?", [as_of]
     ).fetchone()[0]
     rows = con.execute(
         f"SELECT {limits.cut('channel')}, {limits.cut('last_file_name')}, detail "
-        "FROM marts.stale_channels WHERE as_of = ? ORDER BY channel LIMIT ?",
+        "FROM marts.ops_stale_channels WHERE as_of = ? ORDER BY channel LIMIT ?",
         [as_of, limits.per_section],
     ).fetchall()
     listed = tuple(StaleChannel(str(channel), last, detail) for channel, last, detail in rows)
@@ -501,12 +501,12 @@ def _warn_if_built_for_other_dates(con: duckdb.DuckDBPyConnection, as_of: date) 
     dates = [
         row[0]
         for row in con.execute(
-            "SELECT DISTINCT as_of FROM marts.owner_queue ORDER BY as_of DESC LIMIT 3"
+            "SELECT DISTINCT as_of FROM marts.ops_owner_queue ORDER BY as_of DESC LIMIT 3"
         ).fetchall()
     ]
     if dates:
         log.warning(
-            "marts.owner_queue has no items for %s but has items for %s: "
+            "marts.ops_owner_queue has no items for %s but has items for %s: "
             "were the marts built for another date?",
             as_of,
             ", ".join(str(d) for d in dates),

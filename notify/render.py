@@ -34,15 +34,15 @@ from notify.wording import (
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 SUBJECT_PARTS = 3  # sections named in a subject; the total counts them all
-BI_TABLE = "marts.owner_queue"
+BI_TABLE = "marts.ops_owner_queue"
 NEW_LEADS_SECTION = "new_leads"
 # Heading rule colours: red for what is late, amber for ops' data problems, blue for the rest.
 _ACCENTS = {"overdue": "#dc2626", "unknown_owners": "#d97706", "stale_channels": "#d97706"}
 _ACCENT = "#2563eb"
 _NAMED_SECTIONS = frozenset({*ITEM_TYPES, "unknown_owners", "stale_channels"})
 _OPS_TABLES = {
-    "unknown_owners": "marts.unknown_owner_names",
-    "stale_channels": "marts.stale_channels",
+    "unknown_owners": "marts.ops_unknown_owner_names",
+    "stale_channels": "marts.ops_stale_channels",
 }
 
 

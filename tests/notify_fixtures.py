@@ -64,7 +64,7 @@ STALE_CHANNELS = [
 
 @dataclass(frozen=True)
 class Item:
-    """One marts.owner_queue row; the structured columns default to a plausible follow-up."""
+    """One marts.ops_owner_queue row; the structured columns default to a plausible follow-up."""
 
     owner_name: str
     lead_key: str
@@ -159,32 +159,32 @@ def build_warehouse(path: Path, items: list[Item] | None = None) -> Path:
     items = default_items() if items is None else items
     with duckdb.connect(str(path)) as con:
         con.execute("CREATE SCHEMA marts")
-        con.execute(f"CREATE TABLE marts.owner_queue ({OWNER_QUEUE_COLUMNS})")
+        con.execute(f"CREATE TABLE marts.ops_owner_queue ({OWNER_QUEUE_COLUMNS})")
         con.execute(
             "CREATE TABLE marts.dim_owners (owner_name VARCHAR, email VARCHAR, language VARCHAR, "
             "manager VARCHAR, is_active BOOLEAN)"
         )
         con.execute(
-            "CREATE TABLE marts.unknown_owner_names "
+            "CREATE TABLE marts.ops_unknown_owner_names "
             "(owner_name VARCHAR, record_count BIGINT, files VARCHAR)"
         )
         con.executemany(
             "INSERT INTO marts.dim_owners VALUES (?, ?, ?, ?, ?)",
             [(name, *entry) for name, entry in DIRECTORY.items()],
         )
-        con.executemany("INSERT INTO marts.unknown_owner_names VALUES (?, ?, ?)", UNKNOWN_OWNERS)
+        con.executemany("INSERT INTO marts.ops_unknown_owner_names VALUES (?, ?, ?)", UNKNOWN_OWNERS)
         con.execute(
-            "CREATE TABLE marts.stale_channels "
+            "CREATE TABLE marts.ops_stale_channels "
             "(as_of DATE, channel VARCHAR, last_file_name VARCHAR, detail VARCHAR)"
         )
         con.executemany(
-            "INSERT INTO marts.stale_channels VALUES (?, ?, ?, ?)",
+            "INSERT INTO marts.ops_stale_channels VALUES (?, ?, ?, ?)",
             [(AS_OF, *stale) for stale in STALE_CHANNELS]
             + [(AS_OF.replace(day=1), "web_form", None, "an older run's finding")],
         )
         placeholders = ", ".join("?" for _ in QUEUE_COLUMN_NAMES)
         con.executemany(
-            f"INSERT INTO marts.owner_queue VALUES ({placeholders})",
+            f"INSERT INTO marts.ops_owner_queue VALUES ({placeholders})",
             [_queue_row(item) for item in items],
         )
     return path
@@ -194,7 +194,7 @@ FOLLOW_UPS = ("overdue", "due_today", "no_plan")
 
 
 def _queue_row(item: Item) -> tuple:
-    """The row as the mart builds it: follow-up columns only on follow-ups (owner_queue.yml)."""
+    """The row as the mart builds it: follow-up columns only on follow-ups (ops_owner_queue.yml)."""
     email, language = DIRECTORY.get(item.owner_name, ("ops@example.com", "zh"))[:2]
     follow_up = item.item_type in FOLLOW_UPS
     days = item.days_overdue

@@ -494,7 +494,7 @@ def test_activity_resolution_orphan_and_ambiguous_are_kept(warehouse):
     issues = query(
         warehouse,
         """
-        select source_record_id, check_name from marts.activity_reference_issues
+        select source_record_id, check_name from marts.ops_activity_reference_issues
         order by source_record_id""",
     )
     assert issues == [("follow_up:F3", "orphan_reference"), ("follow_up:F4", "ambiguous_reference")]
@@ -547,7 +547,7 @@ def test_owner_is_latest_assignment_else_ops(warehouse):
 def test_unknown_owner_names(warehouse):
     rows = query(
         warehouse,
-        "select owner_name, record_count, files from marts.unknown_owner_names order by 1",
+        "select owner_name, record_count, files from marts.ops_unknown_owner_names order by 1",
     )
     assert rows == [("dave", 1, "referral_sheets_1.xlsx"), ("eve", 1, "follow_ups_1.csv")]
 
@@ -568,7 +568,7 @@ def queue(warehouse) -> dict[tuple[str, str], tuple]:
         warehouse,
         """
         select owner_name, lead_key, item_type, next_due, days_past_due, is_new, priority
-        from marts.owner_queue""",
+        from marts.ops_owner_queue""",
     )
     return {(r[1], r[2]): (r[0], str(r[3]) if r[3] else None, r[4], r[5], r[6]) for r in rows}
 
@@ -612,7 +612,7 @@ def test_ungraded_new_lead_gets_a_grading_item_for_ops(warehouse):
     rows = query(
         warehouse,
         """
-        select item_type, count(*) from marts.owner_queue
+        select item_type, count(*) from marts.ops_owner_queue
         where days_overdue is not null group by 1 order by 1""",
     )
     assert {item_type for item_type, _ in rows} <= {"overdue", "due_today", "no_plan"}
@@ -623,7 +623,7 @@ def test_won_customer_without_survey_this_month_gets_care_item(warehouse):
         warehouse,
         """
         select owner_name, survey_due_on, report_due_on, greeting_due_on, next_due, days_overdue
-        from marts.owner_queue where lead_key = 'web_form:W2'""",
+        from marts.ops_owner_queue where lead_key = 'web_form:W2'""",
     )
     # report done in Q1 (February), survey only last month; no Spring Festival window on 03-10
     march_31 = datetime(2026, 3, 31).date()
@@ -632,7 +632,7 @@ def test_won_customer_without_survey_this_month_gets_care_item(warehouse):
 
 def test_lost_leads_get_no_items(warehouse):
     assert query(
-        warehouse, "select count(*) from marts.owner_queue where lead_key = 'web_form:W3'"
+        warehouse, "select count(*) from marts.ops_owner_queue where lead_key = 'web_form:W3'"
     ) == [(0,)]
 
 
@@ -640,7 +640,7 @@ def test_incomplete_record_names_what_is_missing(warehouse):
     rows = query(
         warehouse,
         """
-        select owner_name, missing_fields from marts.owner_queue
+        select owner_name, missing_fields from marts.ops_owner_queue
         where item_type = 'complete_record'""",
     )
     assert rows == [("ops", "company")]
@@ -650,7 +650,7 @@ def test_priority_overdue_a_first_then_most_days_overdue(warehouse):
     rows = query(
         warehouse,
         """
-        select lead_key, item_type from marts.owner_queue
+        select lead_key, item_type from marts.ops_owner_queue
         where owner_name = 'ops' order by priority""",
     )
     assert rows == [
@@ -668,7 +668,7 @@ def test_owner_queue_columns_match_the_interface(warehouse):
         warehouse,
         """
         select column_name, data_type from information_schema.columns
-        where table_schema = 'marts' and table_name = 'owner_queue' order by ordinal_position""",
+        where table_schema = 'marts' and table_name = 'ops_owner_queue' order by ordinal_position""",
     )
     assert cols == [
         ("as_of", "DATE"),
@@ -704,7 +704,7 @@ def test_owner_queue_columns_match_the_interface(warehouse):
         ("content_kind", "VARCHAR"),
         ("last_content_on", "DATE"),
     ]
-    assert query(warehouse, "select distinct as_of from marts.owner_queue") == [
+    assert query(warehouse, "select distinct as_of from marts.ops_owner_queue") == [
         (datetime(2026, 3, 10).date(),)
     ]
 
@@ -724,14 +724,14 @@ def test_source_conversion(warehouse):
     rows = query(
         warehouse,
         """
-        select leads, won_leads, conversion_rate, intent_rate from marts.source_conversion
+        select leads, won_leads, conversion_rate, intent_rate from marts.rpt_source_conversion
         where source_label = '官网注册' and acquisition_cohort = date '2026-01-01'""",
     )
     assert rows == [(1, 1, 1.0, 1.0)]
     rows = query(
         warehouse,
         """
-        select leads, intent_or_won_leads, intent_rate from marts.source_conversion
+        select leads, intent_or_won_leads, intent_rate from marts.rpt_source_conversion
         where source_label = '行业推荐' and acquisition_cohort = date '2026-02-01'""",
     )
     assert rows == [(1, 1, 1.0)]  # Li Si reached intent
@@ -742,7 +742,7 @@ def test_cycle_time_by_grade_and_source(warehouse):
         warehouse,
         """
         select dimension, dimension_value, won_leads, median_days
-        from marts.cycle_time order by 1""",
+        from marts.rpt_cycle_time order by 1""",
     )
     # acquired 2026-01-05, won 2026-02-10 (business dates): 36 days
     assert rows == [("grade_at_win", "A", 1, 36.0), ("source", "官网注册", 1, 36.0)]
@@ -752,7 +752,7 @@ def test_channel_response(warehouse):
     rows = query(
         warehouse,
         """
-        select follow_up_channel, responded_known, response_rate from marts.channel_response
+        select follow_up_channel, responded_known, response_rate from marts.rpt_channel_response
         where grouping = 'channel' order by 1 nulls last""",
     )
     assert rows == [("phone", 1, 1.0), ("wechat", 1, 0.0), (None, 1, 1.0)]
@@ -760,25 +760,25 @@ def test_channel_response(warehouse):
 
 def test_churn_reasons(warehouse):
     assert query(
-        warehouse, "select churn_category, lost_leads, churned_leads from marts.churn_reasons"
+        warehouse, "select churn_category, lost_leads, churned_leads from marts.rpt_churn_reasons"
     ) == [("price", 1, 0)]
 
 
 def test_grading_sla(warehouse):
-    rows = dict(query(warehouse, "select lead_key, sla_status from marts.sla_breaches"))
+    rows = dict(query(warehouse, "select lead_key, sla_status from marts.fct_grading_sla"))
     assert rows["web_form:W1"] == "met"
     assert rows["referral_sheet:R2"] == "pending"
     assert query(
         warehouse,
         """
-        select sla_status, hours_late from marts.sla_breaches where lead_key = 'web_form:W6'""",
+        select sla_status, hours_late from marts.fct_grading_sla where lead_key = 'web_form:W6'""",
     ) == [
         ("breached", 230.0)  # deadline 2026-02-28 02:00 UTC, cut-off 2026-03-09 16:00 UTC
     ]
 
 
 def test_customer_care_due(warehouse):
-    rows = query(warehouse, "select lead_key, owner_name, care_stream from marts.customer_care_due")
+    rows = query(warehouse, "select lead_key, owner_name, care_stream from marts.ops_customer_care_due")
     assert rows == [("web_form:W2", "bob", "survey")]
 
 
@@ -787,7 +787,7 @@ def test_data_quality_per_file(warehouse):
         warehouse,
         """
         select rows_in_file, rows_quarantined, rows_landed, flagged_rows, flags_by_check
-        from marts.data_quality where file_name = 'web_forms_1.json'""",
+        from marts.ops_data_quality where file_name = 'web_forms_1.json'""",
     )
     assert rows == [(9, 1, 8, 1, "invalid_phone: 1")]
 
@@ -799,7 +799,7 @@ def test_build_passes_on_empty_tables(tmp_path):
     path = tmp_path / "empty.duckdb"
     create_warehouse(path)
     build(path, tmp_path)
-    assert query(path, "select count(*) from marts.owner_queue") == [(0,)]
+    assert query(path, "select count(*) from marts.ops_owner_queue") == [(0,)]
     assert query(path, "select count(*) from marts.dim_leads") == [(0,)]
 
 

@@ -70,7 +70,7 @@ def test_every_planted_bad_value_is_flagged_on_its_row(demo_run: DemoRun) -> Non
 
 
 def test_each_owner_with_items_gets_exactly_one_email_with_their_items(demo_run: DemoRun) -> None:
-    queue = Counter(r[0] for r in query(demo_run, "SELECT owner_email FROM marts.owner_queue"))
+    queue = Counter(r[0] for r in query(demo_run, "SELECT owner_email FROM marts.ops_owner_queue"))
     messages = [
         BytesParser(policy=policy.default).parsebytes(p.read_bytes())
         for p in sorted(demo_run.outbox.rglob("*.eml"))
@@ -87,7 +87,7 @@ def test_core_marts_are_built(demo_run: DemoRun) -> None:
             demo_run, "SELECT table_name FROM information_schema.tables WHERE table_schema='marts'"
         )
     }
-    assert {"dim_leads", "owner_queue", "dim_owners"} <= tables
+    assert {"dim_leads", "ops_owner_queue", "dim_owners"} <= tables
     leads = query(demo_run, "SELECT count(*) FROM marts.dim_leads")[0][0]
     persons = demo_run.truth["persons"]
     assert 0 < leads <= persons

@@ -43,7 +43,7 @@ def add_items(warehouse: Path, items: list[Item]) -> None:
     placeholders = ", ".join("?" for _ in QUEUE_COLUMN_NAMES)
     with duckdb.connect(str(warehouse)) as con:
         con.executemany(
-            f"INSERT INTO marts.owner_queue VALUES ({placeholders})",
+            f"INSERT INTO marts.ops_owner_queue VALUES ({placeholders})",
             [_queue_row(i) for i in items],
         )
         add_book(con, [(i.lead_key, i.owner_name) for i in items])

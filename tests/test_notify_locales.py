@@ -22,9 +22,9 @@ RULE_CODE = re.compile(r"(?<![A-Za-z0-9_])[RC]\d{1,2}(?![0-9])")
 # Names a Chinese reader meets as they are: the product, and where BI finds a lead.
 PROPER_NAMES = (
     "leadflow_marts.duckdb",
-    "marts.owner_queue",
-    "marts.unknown_owner_names",
-    "marts.stale_channels",
+    "marts.ops_owner_queue",
+    "marts.ops_unknown_owner_names",
+    "marts.ops_stale_channels",
     "lead_key",
     "owner_name",
     "as_of",

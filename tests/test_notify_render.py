@@ -108,7 +108,7 @@ def test_owner_without_valid_address_is_recorded_as_failed(tmp_path):
     # "nobody" is not in the directory, so the queue's own owner_email is used.
     warehouse = build_warehouse(tmp_path / "w.duckdb", [Item("nobody", "L1", "overdue", "X")])
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("UPDATE marts.owner_queue SET owner_email = 'not-an-address'")
+        con.execute("UPDATE marts.ops_owner_queue SET owner_email = 'not-an-address'")
 
     result = send_owner_emails(warehouse, tmp_path / "out", AS_OF, smtp=None)
     assert result["failed"] == 1

@@ -362,7 +362,7 @@ def test_owner_without_items_gets_no_mail_and_empty_day_sends_nothing(tmp_path, 
 def test_missing_marts_are_a_clear_error(tmp_path):
     empty = tmp_path / "empty.duckdb"
     duckdb.connect(str(empty)).close()
-    with pytest.raises(WarehouseNotReadyError, match="marts.owner_queue"):
+    with pytest.raises(WarehouseNotReadyError, match="marts.ops_owner_queue"):
         send(empty, tmp_path, None)
     with pytest.raises(FileNotFoundError):
         send(tmp_path / "missing.duckdb", tmp_path, None)

@@ -78,9 +78,9 @@ def test_longest_fields_stay_under_100_kb_and_are_shortened(tmp_path: Path, serv
     handler, smtp = server
     warehouse = build_warehouse(tmp_path / "w.duckdb", longest_items("张伟"))
     with duckdb.connect(str(warehouse)) as con:  # ops' lists at their longest too
-        con.execute("DELETE FROM marts.unknown_owner_names")
+        con.execute("DELETE FROM marts.ops_unknown_owner_names")
         con.executemany(
-            "INSERT INTO marts.unknown_owner_names VALUES (?, ?, ?)",
+            "INSERT INTO marts.ops_unknown_owner_names VALUES (?, ?, ?)",
             [(f"{longest(5000)}{n}", n, HUGE[:100_000]) for n in range(60)],
         )
 
@@ -94,7 +94,7 @@ def test_longest_fields_stay_under_100_kb_and_are_shortened(tmp_path: Path, serv
         assert size < GMAIL_CLIPS_AT, address
     ops = html_part(handler.by_recipient()["ops@example.com"])
     assert ops.count('data-entry="unknown_owners"') == DEFAULT_MAIL_MAX_ITEMS_PER_SECTION
-    assert "名录中没有的负责人姓名 (60)" in ops and "BI 快照的 marts.unknown_owner_names 表" in ops
+    assert "名录中没有的负责人姓名 (60)" in ops and "BI 快照的 marts.ops_unknown_owner_names 表" in ops
     zhang = html_part(handler.by_recipient()["zhang.wei@example.com"])
     listed = re.findall(r'data-lead-key="([^"]*)"', zhang)
     assert len(listed) == DEFAULT_MAIL_MAX_ITEMS  # shared out over the seven sections
@@ -124,7 +124,7 @@ def test_long_values_are_read_cut_and_the_warehouse_keeps_them_whole(tmp_path: P
             if q.owner_name == "张伟"
         ]
         whole = con.execute(
-            "SELECT length(company) FROM marts.owner_queue WHERE lead_key = 'huge'"
+            "SELECT length(company) FROM marts.ops_owner_queue WHERE lead_key = 'huge'"
         ).fetchone()[0]
     assert whole == len(HUGE)
     huge = next(i for i in queue.items if i.lead_key == "huge")

@@ -135,7 +135,7 @@ def test_capped_section_lists_the_first_n_in_mart_order_and_counts_the_rest(tmp_
     assert "另有 30 项未列出" in html and "另有 30 项未列出" in text
     assert f"本类共 {CAP + 30} 项" in text and f"列出 {CAP} 项" in text
     # Where the rest is, said once at the end, not per section.
-    assert text.count("marts.owner_queue") == 1
+    assert text.count("marts.ops_owner_queue") == 1
     assert "owner_name = 张伟，as_of = 2026-03-16" in text
     # The plain part lists the same CAP, then the due-today ones, and none of the 30 left out.
     numbered = re.findall(r"^\d+\. (\S+)", text, flags=re.MULTILINE)
@@ -172,7 +172,7 @@ def test_cap_follows_the_environment_variable(tmp_path, monkeypatch):
         "4 items in this section; the first 3 items by priority are listed above, 1 item not "
         "listed here"
     ) in text_part(alice)
-    assert "marts.owner_queue table of the BI snapshot leadflow_marts.duckdb" in text_part(alice)
+    assert "marts.ops_owner_queue table of the BI snapshot leadflow_marts.duckdb" in text_part(alice)
     assert more_notes(html_part(received["li.na@example.com"])) == []
 
 

@@ -24,7 +24,7 @@ def build_warehouse(path: Path, leads: int) -> None:
             f"SELECT range AS lead_key FROM range({leads})"
         )
         con.execute(
-            "CREATE OR REPLACE TABLE marts.owner_queue AS "
+            "CREATE OR REPLACE TABLE marts.ops_owner_queue AS "
             f"SELECT range AS lead_key, 'ops' AS owner_name FROM range({leads * 2})"
         )
 
@@ -35,20 +35,20 @@ def test_reader_holding_the_snapshot_keeps_a_whole_old_state_while_a_run_publish
     warehouse, publish_dir = tmp_path / "wh.duckdb", tmp_path / "publish"
     build_warehouse(warehouse, 10)
     first = publish_marts(warehouse, publish_dir, run_id="run1")
-    assert first["marts"] == {"dim_leads": 10, "owner_queue": 20}
+    assert first["marts"] == {"dim_leads": 10, "ops_owner_queue": 20}
 
     reader = duckdb.connect(first["snapshot"], read_only=True)  # a BI tool, left open
     build_warehouse(warehouse, 25)  # the pipeline keeps writing its own warehouse
     second = publish_marts(warehouse, publish_dir, run_id="run2")
 
     assert reader.execute("SELECT count(*) FROM marts.dim_leads").fetchone() == (10,)
-    assert reader.execute("SELECT count(*) FROM marts.owner_queue").fetchone() == (20,)
+    assert reader.execute("SELECT count(*) FROM marts.ops_owner_queue").fetchone() == (20,)
     reader.close()
     with duckdb.connect(second["snapshot"], read_only=True) as fresh:
         assert fresh.execute("SELECT count(*) FROM marts.dim_leads").fetchone() == (25,)
     current = Path(second["parquet"])
     assert current.resolve().name == "run2"
-    assert pq.read_table(current / "owner_queue.parquet").num_rows == 50
+    assert pq.read_table(current / "ops_owner_queue.parquet").num_rows == 50
     leftovers = [p.name for p in publish_dir.iterdir() if p.name.endswith(".tmp")]
     assert not leftovers
 

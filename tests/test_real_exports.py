@@ -92,7 +92,7 @@ def cycle_figures(days: pd.Series) -> tuple[int, float, float]:
 def mart_cycle(wh: Warehouse, dimension: str = "source") -> tuple[int, float, float]:
     count, mean, median = wh.one(
         f"select sum(won_leads), sum(mean_days * won_leads) / sum(won_leads), max(median_days) "
-        f"from marts.cycle_time where dimension = '{dimension}'"
+        f"from marts.rpt_cycle_time where dimension = '{dimension}'"
     )
     return count, round(mean, 2), median
 
@@ -352,7 +352,7 @@ def test_domain_and_name_merges_are_listed_for_audit(tmp_path):
     wh.build("2026-11-20")
     links = wh.sql(
         "select anchor_email, linked_email, linked_by_contact_too "
-        "from marts.identity_domain_name_links order by 2"
+        "from marts.ops_identity_domain_name_links order by 2"
     )
     assert links == [("zw@huarui.cn", "zhangwei@huarui.cn", False)]
     assert wh.one("select count(*) from marts.dim_leads") == (2,)
@@ -376,11 +376,11 @@ def test_status_on_an_intake_row_takes_its_own_time_or_none(unseen):
 
 
 def test_grade_without_a_time_gives_sla_unknown(unseen):
-    sla = dict(unseen.sql("select lead_key, sla_status from marts.sla_breaches"))
+    sla = dict(unseen.sql("select lead_key, sla_status from marts.fct_grading_sla"))
     assert sla["crm_export:G1"] == "unknown"  # A, no Rated At
     assert sla["crm_export:G2"] == "met"  # 3 h after acquisition
     sheet = unseen.sql(
-        "select sla_status from marts.sla_breaches s join marts.dim_leads d using (lead_key) "
+        "select sla_status from marts.fct_grading_sla s join marts.dim_leads d using (lead_key) "
         "where d.channels = 'referral_sheet'"
     )
     assert sheet == [("unknown",), ("unknown",)]  # 客户等级 without a graded_at (C7)
@@ -411,7 +411,7 @@ def test_lost_reasons_land_in_the_category_a_person_would_pick(unseen):
         )
     )
     assert got == LOST_REASONS
-    review = unseen.sql("select reason_text, leads, review_rank from marts.churn_reason_review")
+    review = unseen.sql("select reason_text, leads, review_rank from marts.ops_churn_reason_review")
     assert review == [("random note xyz", 2, 1)]
 
 
@@ -457,13 +457,13 @@ def test_a_failed_build_names_the_failing_node_and_keeps_the_last_good_marts(tmp
     good = wh.sql("select lead_key, current_status from marts.dim_leads order by 1")
     project = tmp_path / "dbt_project"
     shutil.copytree(REPO / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
-    broken = project / "models" / "marts" / "owner_queue.sql"
+    broken = project / "models" / "marts" / "ops_owner_queue.sql"
     broken.write_text("select no_such_column from {{ ref('dim_leads') }}\n")
     wh.settings = replace(wh.settings, dbt_project_dir=project)
     with pytest.raises(pipeline.BuildFailed) as failure:
         wh.build("2017-06-01")  # a backfill would change every status: it must not show
-    assert "failing node: model.leadflow.owner_queue (error)" in str(failure.value)
+    assert "failing node: model.leadflow.ops_owner_queue (error)" in str(failure.value)
     assert "no_such_column" in str(failure.value)
     # the half-built backfill is not what people read: the marts are the last good build's
     assert wh.sql("select lead_key, current_status from marts.dim_leads order by 1") == good
-    assert wh.one("select count(*) from marts.owner_queue")[0] > 0
+    assert wh.one("select count(*) from marts.ops_owner_queue")[0] > 0

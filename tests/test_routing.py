@@ -377,13 +377,13 @@ def snapshot(warehouse: Path) -> dict[str, Any]:
                 key.split(":")[1]: (owner_name, is_new, due_at, unassigned)
                 for key, owner_name, is_new, due_at, unassigned in rows(
                     "SELECT lead_key, owner_name, is_new, grade_due_at, routing_unassigned_reason "
-                    "FROM marts.owner_queue WHERE item_type = 'grade_lead'"
+                    "FROM marts.ops_owner_queue WHERE item_type = 'grade_lead'"
                 )
             },
             "history": rows(
                 "SELECT lead_key, assignment_number, assigned_at, owner_name, previous_owner, "
                 "assignment_source, routing_reason, replaced_at, is_current "
-                "FROM marts.lead_owner_history ORDER BY lead_key, assignment_number"
+                "FROM marts.fct_lead_owner_assignments ORDER BY lead_key, assignment_number"
             ),
         }
 

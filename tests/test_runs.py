@@ -36,7 +36,7 @@ def test_backfill_from_a_2300_utc_logical_date_shows_the_next_business_day_and_s
     logical = "2026-11-19T23:00:00+00:00"  # 07:00 on 2026-11-20 in Asia/Shanghai
     run_dag_test(tmp_path / "airflow", data_dir, None, logical, LEADFLOW_TODAY="2026-11-27")
     with duckdb.connect(str(data_dir / "warehouse" / "leadflow.duckdb"), read_only=True) as con:
-        as_of_values = con.execute("SELECT DISTINCT as_of FROM marts.owner_queue").fetchall()
+        as_of_values = con.execute("SELECT DISTINCT as_of FROM marts.ops_owner_queue").fetchall()
         summary = json.loads(con.execute("SELECT summary FROM ops.run_summary").fetchone()[0])
     assert as_of_values == [(AS_OF,)]
     assert summary["publish"]["published"] is False
@@ -55,7 +55,7 @@ def test_forward_run_publishes_and_mails_once(tmp_path: Path, monkeypatch: pytes
         # every owner with items, plus ops: routing (a forward run) may leave ops no items, but
         # ops hears about the demo's unknown owner name and stale channels anyway
         recipients = snapshot.execute(
-            "SELECT count(*) FROM (SELECT owner_email FROM marts.owner_queue "
+            "SELECT count(*) FROM (SELECT owner_email FROM marts.ops_owner_queue "
             "UNION SELECT email FROM marts.dim_owners WHERE owner_name = 'ops')"
         )
         assert recipients.fetchone()[0] == first["notify"]["emails_written"]
@@ -72,6 +72,6 @@ def test_backfill_without_send_builds_marts_but_neither_publishes_nor_mails(
     monkeypatch.setenv("LEADFLOW_TODAY", "2026-11-27")
     settings = demo_settings(tmp_path)
     summary = run_all(settings, date(2026, 11, 20))
-    assert summary["transform"]["marts"]["owner_queue"] > 0
+    assert summary["transform"]["marts"]["ops_owner_queue"] > 0
     assert summary["publish"]["published"] is False and summary["notify"]["sent"] is False
     assert not settings.outbox.exists() or not list(settings.outbox.rglob("*.eml"))

@@ -18,7 +18,7 @@ with counts as (
 
 issues as (
     select entity, count(*) as issue_rows
-    from {{ ref('activity_reference_issues') }}
+    from {{ ref('ops_activity_reference_issues') }}
     group by entity
 ),
 

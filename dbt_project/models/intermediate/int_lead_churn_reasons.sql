@@ -1,7 +1,7 @@
 -- Churn reason category of every lost or churned lead at as_of (C8, R11). Grain: one row per lead.
 -- The lost reason (latest lost status record) is matched case-insensitively against the keyword
 -- seed (Chinese and English); the matching category with the lowest priority wins; no match or
--- no text -> 'other' (listed for review in churn_reason_review).
+-- no text -> 'other' (listed for review in ops_churn_reason_review).
 with closed as (
     select
         lead_key,

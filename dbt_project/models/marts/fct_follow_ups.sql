@@ -1,5 +1,5 @@
 -- Follow-ups before the cut-off that resolved to one lead (C3, C8, R7). Grain: one row per
--- follow-up record. Orphan and ambiguous ones are in activity_reference_issues.
+-- follow-up record. Orphan and ambiguous ones are in ops_activity_reference_issues.
 select
     source_record_id as follow_up_id,
     lead_key,

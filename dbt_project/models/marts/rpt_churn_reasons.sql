@@ -1,5 +1,5 @@
 -- Churn reasons (C8, R11): lost and churned leads by category, with the lost / churned split.
--- Grain: one row per category. 'other' = no keyword matched (see churn_reason_review).
+-- Grain: one row per category. 'other' = no keyword matched (see ops_churn_reason_review).
 select
     churn_category,
     count(*) as leads,
