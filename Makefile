@@ -15,7 +15,7 @@ AIRFLOW_ENV := AIRFLOW_HOME=$(AIRFLOW_HOME_DIR) \
 	AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=sqlite:///$(AIRFLOW_HOME_DIR)/airflow.db \
 	LEADFLOW_DATA_DIR=$(DEMO_DIR)
 
-.PHONY: install demo test lint format clean docs airflow env
+.PHONY: install demo test lint format clean docs airflow env freshness
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,15 @@ docs: install  # dbt docs of the demo warehouse (run `make demo` first)
 		--target-path $(DEMO_DIR)/dbt-docs --log-path $(DEMO_DIR)/dbt/logs \
 		--vars '{"as_of": "$(AS_OF)"}' > /dev/null
 	@echo "dbt docs: open $(DEMO_DIR)/dbt-docs/static_index.html in a browser"
+
+# dbt source freshness of the demo warehouse (your own: LEADFLOW_WAREHOUSE=...): warns when ingest
+# has seen no file for 2 days, errors after 7 (dbt_project/models/sources.yml).
+freshness: install
+	cd $(DEMO_DIR) && DBT_SEND_ANONYMOUS_USAGE_STATS=False \
+		LEADFLOW_WAREHOUSE=$${LEADFLOW_WAREHOUSE:-$(DEMO_DIR)/warehouse/leadflow.duckdb} \
+		$(BIN)/dbt source freshness --project-dir $(CURDIR)/dbt_project \
+		--profiles-dir $(CURDIR)/dbt_project --target-path $(DEMO_DIR)/dbt/target \
+		--log-path $(DEMO_DIR)/dbt/logs --vars '{"as_of": "$(AS_OF)"}'
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -71,7 +71,7 @@ def run_dbt(
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     cmd = [
         str(DBT_BIN),
-        command,
+        *command.split(),  # e.g. "source freshness"
         "--project-dir",
         str(DBT_PROJECT),
         "--profiles-dir",

@@ -2,9 +2,18 @@
 -- the first win, with the grade the lead had when it was won (latest manual grade timed at or
 -- before the win, else its current grade). Grain: one row per won lead.
 with won as (
-    select lead_key, source_label, acquired_at, acquired_on, first_won_at, first_won_on, grade
-    from {{ ref('dim_leads') }}
-    where is_won and acquired_on is not null and first_won_on is not null
+    select
+        profile.lead_key,
+        profile.source_label,
+        profile.acquired_at,
+        profile.acquired_on,
+        status.first_won_at,
+        status.first_won_on,
+        grades.grade
+    from {{ ref('int_lead_profile') }} as profile
+    inner join {{ ref('int_lead_status') }} as status on status.lead_key = profile.lead_key
+    left join {{ ref('int_lead_grades') }} as grades on grades.lead_key = profile.lead_key
+    where status.is_won and profile.acquired_on is not null and status.first_won_on is not null
 ),
 
 grade_at_win as (

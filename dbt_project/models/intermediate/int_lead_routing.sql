@@ -14,9 +14,9 @@
 -- fallback owner (ops) with unassigned_reason.
 -- Every relation is named up front, so the dependencies are the same whether or not this run
 -- routes (the routing branch below is only rendered in forward runs).
-{%- set rules = source('config', 'routing_rules') %}
-{%- set rule_matches = source('config', 'routing_rule_matches') %}
-{%- set pools = source('config', 'routing_pools') %}
+{%- set rules = ref('int_routing_rules') %}
+{%- set rule_matches = ref('stg_routing_rule_matches') %}
+{%- set members = ref('int_routing_pool_members') %}
 {%- set profiles = ref('int_lead_profile') %}
 {%- set statuses = ref('int_lead_status') %}
 {%- set human_owners = ref('int_lead_human_owner') %}
@@ -100,12 +100,6 @@ lead_values as (
     ) as split_tags
 ),
 
-rule_fields as (
-    select rule_order, count(distinct field) as field_count
-    from {{ rule_matches }}
-    group by rule_order
-),
-
 rule_hits as (
     select lead_values.lead_key, rule_matches.rule_order, count(distinct rule_matches.field) as fields_hit
     from lead_values
@@ -125,25 +119,15 @@ first_rule as (
             row_number() over (partition by candidates.lead_key order by rules.rule_order) as rule_rank
         from candidates
         cross join {{ rules }} as rules
-        left join rule_fields on rule_fields.rule_order = rules.rule_order
         left join rule_hits
             on rule_hits.lead_key = candidates.lead_key and rule_hits.rule_order = rules.rule_order
-        where coalesce(rule_hits.fields_hit, 0) = coalesce(rule_fields.field_count, 0)
+        where coalesce(rule_hits.fields_hit, 0) = rules.field_count
     ) as ranked
     where rule_rank = 1
 ),
 
--- Active directory entries only: an inactive member, or a name not in the directory, is skipped.
 members as (
-    select
-        pools.pool_name,
-        owners.owner_name,
-        pools.capacity_per_day,
-        row_number() over (partition by pools.pool_name order by pools.position) - 1 as member_index,
-        count(*) over (partition by pools.pool_name) as pool_size
-    from {{ pools }} as pools
-    inner join {{ directory }} as owners on owners.owner_match_key = lower(pools.owner_name)
-    where coalesce(owners.active, true)
+    select * from {{ members }}
 ),
 
 -- Where each pool's rotation continues: the leads it handed out before this run.

@@ -7,7 +7,7 @@ with flags as (
         count(distinct flags.source_record_id || '|' || flags.column_name || '|' || flags.check_name)
             as dq_flag_count,
         {{ dbt.listagg('distinct flags.check_name', "', '", 'order by flags.check_name') }} as dq_checks
-    from {{ source('dq', 'flags') }} as flags
+    from {{ ref('stg_dq_flags') }} as flags
     inner join {{ ref('int_lead_intake_records') }} as intake
         on intake.source_record_id = flags.source_record_id
        and intake.record_hash = flags.record_hash

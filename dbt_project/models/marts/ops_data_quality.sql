@@ -11,24 +11,21 @@ with manifest as (
         min(loaded_at) as first_loaded_at,
         max(loaded_at) as last_loaded_at,
         max(status) as status
-    from {{ source('raw', 'load_manifest') }}
+    from {{ ref('stg_load_manifest') }}
     group by channel, entity, file_name, file_sha256
 ),
 
 landed as (
-    {% for table in ['intake_records', 'follow_up_records', 'status_records', 'care_action_records', 'owner_records'] %}
-    select channel, file_name, file_sha256, count(*) as rows_landed
-    from {{ source('raw', table) }}
+    select channel, file_name, file_sha256, sum(rows_landed) as rows_landed
+    from {{ ref('stg_landed_rows') }}
     group by channel, file_name, file_sha256
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
 ),
 
 flags as (
     select distinct
         channel, file_name, row_number, source_record_id, record_hash, column_name, check_name,
         severity
-    from {{ source('dq', 'flags') }}
+    from {{ ref('stg_dq_flags') }}
 ),
 
 flag_counts as (

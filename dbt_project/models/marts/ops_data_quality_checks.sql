@@ -4,7 +4,7 @@ with flags as (
     select distinct
         channel, file_name, row_number, source_record_id, record_hash, column_name, check_name,
         severity
-    from {{ source('dq', 'flags') }}
+    from {{ ref('stg_dq_flags') }}
 )
 
 select

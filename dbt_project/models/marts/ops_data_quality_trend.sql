@@ -12,5 +12,5 @@ select
     count(distinct file_name || ':' || cast(coalesce(row_number, -1) as {{ dbt.type_string() }}))
         as flagged_rows,
     count(distinct file_name) as files
-from {{ source('dq', 'flags') }}
+from {{ ref('stg_dq_flags') }}
 group by run_id, as_of, channel, check_name, severity

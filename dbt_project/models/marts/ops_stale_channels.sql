@@ -6,6 +6,6 @@ select
     channel,
     file_name as last_file_name,
     observed_value as detail
-from {{ source('dq', 'flags') }}
+from {{ ref('stg_dq_flags') }}
 where check_name = 'channel_stale'
   and as_of = {{ as_of_date() }}
