@@ -45,7 +45,13 @@ BENCH = ROOT / "bench"
 CACHE = BENCH / ".cache"
 RESULTS = BENCH / "results"
 REFERENCE_SQL = BENCH / "reference_marts.sql"
-CORE_MARTS = ("ops_owner_queue", "rpt_source_conversion", "rpt_cycle_time", "rpt_channel_response", "rpt_churn_reasons")
+CORE_MARTS = (
+    "ops_owner_queue",
+    "rpt_source_conversion",
+    "rpt_cycle_time",
+    "rpt_channel_response",
+    "rpt_churn_reasons",
+)
 AUDIT_COLUMNS: dict[str, tuple[str, ...]] = {}  # none of the core marts carries load times/run ids
 RAW_TABLES = (
     "intake_records",

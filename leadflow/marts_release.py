@@ -62,9 +62,7 @@ def project_marts(manifest: Path) -> frozenset[str]:
     )
 
 
-def release(
-    warehouse: Path, slot: str, *, run_id: str, as_of: date, marts: Collection[str]
-) -> int:
+def release(warehouse: Path, slot: str, *, run_id: str, as_of: date, marts: Collection[str]) -> int:
     """Point every `marts.<name>` of the project's `marts` at the slot just built; returns how
     many marts it shows. A table a renamed or removed model left in the slot is dropped, so no
     view keeps showing a mart the project no longer builds."""

@@ -399,7 +399,9 @@ def owner_book_sql(
 ) -> tuple[str, list]:
     """SQL (and its parameters) selecting the lead keys this owner holds at as_of: every lead
     of marts.dim_leads they own (built for the same as_of as the queue), and their queue's."""
-    queue_sql = f"SELECT q.lead_key FROM marts.ops_owner_queue q WHERE q.as_of = ? AND {_OWNER_SQL} = ?"
+    queue_sql = (
+        f"SELECT q.lead_key FROM marts.ops_owner_queue q WHERE q.as_of = ? AND {_OWNER_SQL} = ?"
+    )
     params: list = [as_of, owner_name]
     if _table_exists(con, "dim_leads"):
         queue_sql += f" UNION SELECT d.lead_key FROM marts.dim_leads d WHERE {_owner_sql('d')} = ?"
@@ -423,7 +425,8 @@ def read_new_lead_items(
     are not in their book yet, and how many such leads there are."""
     params = {"as_of": as_of, "owner": owner_name}
     total = con.execute(
-        f"SELECT count(DISTINCT q.lead_key) FROM marts.ops_owner_queue q WHERE {_NOT_IN_BOOK}", params
+        f"SELECT count(DISTINCT q.lead_key) FROM marts.ops_owner_queue q WHERE {_NOT_IN_BOOK}",
+        params,
     ).fetchone()[0]
     if not total:
         return [], 0

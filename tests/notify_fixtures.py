@@ -172,7 +172,9 @@ def build_warehouse(path: Path, items: list[Item] | None = None) -> Path:
             "INSERT INTO marts.dim_owners VALUES (?, ?, ?, ?, ?)",
             [(name, *entry) for name, entry in DIRECTORY.items()],
         )
-        con.executemany("INSERT INTO marts.ops_unknown_owner_names VALUES (?, ?, ?)", UNKNOWN_OWNERS)
+        con.executemany(
+            "INSERT INTO marts.ops_unknown_owner_names VALUES (?, ?, ?)", UNKNOWN_OWNERS
+        )
         con.execute(
             "CREATE TABLE marts.ops_stale_channels "
             "(as_of DATE, channel VARCHAR, last_file_name VARCHAR, detail VARCHAR)"

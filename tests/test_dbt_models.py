@@ -668,7 +668,8 @@ def test_owner_queue_columns_match_the_interface(warehouse):
         warehouse,
         """
         select column_name, data_type from information_schema.columns
-        where table_schema = 'marts' and table_name = 'ops_owner_queue' order by ordinal_position""",
+        where table_schema = 'marts' and table_name = 'ops_owner_queue'
+        order by ordinal_position""",
     )
     assert cols == [
         ("as_of", "DATE"),
@@ -778,7 +779,9 @@ def test_grading_sla(warehouse):
 
 
 def test_customer_care_due(warehouse):
-    rows = query(warehouse, "select lead_key, owner_name, care_stream from marts.ops_customer_care_due")
+    rows = query(
+        warehouse, "select lead_key, owner_name, care_stream from marts.ops_customer_care_due"
+    )
     assert rows == [("web_form:W2", "bob", "survey")]
 
 

@@ -128,9 +128,11 @@ def data_values(warehouse: Path) -> set[str]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
             "SELECT company, person_name, title, next_action, lead_key, owner_name, email "
-            "FROM marts.ops_owner_queue UNION ALL SELECT owner_name, files, NULL, NULL, NULL, NULL, "
-            "NULL FROM marts.ops_unknown_owner_names UNION ALL SELECT channel, last_file_name, NULL, "
-            "NULL, NULL, NULL, NULL FROM marts.ops_stale_channels"
+            "FROM marts.ops_owner_queue UNION ALL "
+            "SELECT owner_name, files, NULL, NULL, NULL, NULL, NULL "
+            "FROM marts.ops_unknown_owner_names UNION ALL "
+            "SELECT channel, last_file_name, NULL, NULL, NULL, NULL, NULL "
+            "FROM marts.ops_stale_channels"
         ).fetchall()
     values = {str(v) for row in rows for v in row if v}
     values |= {shorten(v, DEFAULT_MAIL_MAX_FIELD_CHARS) for v in values}  # as shown when cut
@@ -182,7 +184,8 @@ def test_a_10_kb_account_name_is_flagged_and_cut_in_mail(maven: MavenRun) -> Non
             "WHERE check_name = 'field_too_long'"
         ).fetchall()
         stored = con.execute(
-            "SELECT max(length(company)) FROM marts.ops_owner_queue WHERE owner_name = 'Anna Snelling'"
+            "SELECT max(length(company)) FROM marts.ops_owner_queue "
+            "WHERE owner_name = 'Anna Snelling'"
         ).fetchone()[0]
     # on its row (each record the channel maps the row to carries the company)
     assert set(flags) == {("sales_pipeline_2017-01-09.csv", 7, "company", "warning")}

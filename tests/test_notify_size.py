@@ -94,7 +94,9 @@ def test_longest_fields_stay_under_100_kb_and_are_shortened(tmp_path: Path, serv
         assert size < GMAIL_CLIPS_AT, address
     ops = html_part(handler.by_recipient()["ops@example.com"])
     assert ops.count('data-entry="unknown_owners"') == DEFAULT_MAIL_MAX_ITEMS_PER_SECTION
-    assert "名录中没有的负责人姓名 (60)" in ops and "BI 快照的 marts.ops_unknown_owner_names 表" in ops
+    assert (
+        "名录中没有的负责人姓名 (60)" in ops and "BI 快照的 marts.ops_unknown_owner_names 表" in ops
+    )
     zhang = html_part(handler.by_recipient()["zhang.wei@example.com"])
     listed = re.findall(r'data-lead-key="([^"]*)"', zhang)
     assert len(listed) == DEFAULT_MAIL_MAX_ITEMS  # shared out over the seven sections

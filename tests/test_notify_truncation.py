@@ -172,7 +172,9 @@ def test_cap_follows_the_environment_variable(tmp_path, monkeypatch):
         "4 items in this section; the first 3 items by priority are listed above, 1 item not "
         "listed here"
     ) in text_part(alice)
-    assert "marts.ops_owner_queue table of the BI snapshot leadflow_marts.duckdb" in text_part(alice)
+    assert "marts.ops_owner_queue table of the BI snapshot leadflow_marts.duckdb" in text_part(
+        alice
+    )
     assert more_notes(html_part(received["li.na@example.com"])) == []
 
 
