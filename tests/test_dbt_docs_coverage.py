@@ -18,26 +18,6 @@ import pytest
 
 from tests.conftest import DemoRun
 
-# Columns of YAML files another change owns right now (the coordinator's routing and cycle-time
-# work): listed so this test passes meanwhile, and checked to still be undocumented, so the entry
-# must go once their YAML describes them.
-PENDING: frozenset[str] = frozenset(
-    {
-        "int_lead_routing.reason",
-        *(
-            f"int_lead_cycle_times.{column}"
-            for column in (
-                "lead_key",
-                "source_label",
-                "grade_at_win",
-                "acquired_on",
-                "first_won_on",
-                "cycle_days",
-            )
-        ),
-    }
-)
-
 
 def relation_schema(node: dict) -> str:
     """Where BI and mail read a model: marts through the `marts` views, the rest as built."""
@@ -93,17 +73,11 @@ def built(demo_run: DemoRun) -> tuple[dict, dict[tuple[str, str], list[str]]]:
 
 def test_every_model_and_every_built_column_has_a_description(built) -> None:
     manifest, columns = built
-    missing = [m for m in undocumented(manifest, columns) if m not in PENDING]
+    missing = undocumented(manifest, columns)
     assert missing == [], (
         "describe these in the model's YAML (dbt_project/models/**/<model>.yml; shared wording "
         "in models/docs.md): " + ", ".join(missing)
     )
-
-
-def test_pending_columns_are_still_undocumented(built) -> None:
-    """Once the owner of those YAML files describes a column, its PENDING entry must go."""
-    manifest, columns = built
-    assert sorted(PENDING - set(undocumented(manifest, columns))) == []
 
 
 def test_a_removed_description_is_reported(built) -> None:
