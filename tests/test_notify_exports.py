@@ -140,10 +140,11 @@ def data_values(warehouse: Path) -> set[str]:
 
 
 def own_words(text: str, values: set[str]) -> str:
-    for value in sorted(values, key=len, reverse=True):
-        text = text.replace(value, " ")
+    # proper names first: a data value such as the owner `ops` is part of `marts.ops_owner_queue`
     for name in PROPER_NAMES:
         text = text.replace(name, " ")
+    for value in sorted(values, key=len, reverse=True):
+        text = text.replace(value, " ")
     return text
 
 
