@@ -15,7 +15,7 @@ from airflow.sdk import Asset, dag, get_current_context, task
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from leadflow.config import INBOX_ASSET_NAME, load_settings
+from leadflow.core.settings import INBOX_ASSET_NAME, load_settings
 
 # The deployment's business timezone (C4, LEADFLOW_TIMEZONE): the schedule, the models and the
 # mail all count days in it.
@@ -24,7 +24,8 @@ BUSINESS_TIMEZONE = load_settings().business_timezone
 
 def _run_parameters() -> dict:
     """as_of from the run's conf, else the logical date in business time, else today (C4)."""
-    from leadflow.config import load_settings, resolve_as_of
+    from leadflow.core.clock import resolve_as_of
+    from leadflow.core.settings import load_settings
 
     context = get_current_context()
     settings = load_settings()
@@ -60,8 +61,8 @@ def _locked(task: str, step: Callable[..., dict], *args: Any, **kwargs: Any) -> 
     failed dbt build) raises AirflowFailException: the task fails at once, without retries."""
     from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-    from leadflow.config import load_settings
-    from leadflow.errors import LeadflowError
+    from leadflow.core.errors import LeadflowError
+    from leadflow.core.settings import load_settings
     from leadflow.run_lock import run_lock, wait_seconds
 
     context = get_current_context()

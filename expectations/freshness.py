@@ -15,7 +15,7 @@ import pandas as pd
 
 from expectations.flags import STAGED_COLUMNS
 from expectations.suites import WARNING, ChannelConfig
-from leadflow.config import cutoff_utc
+from leadflow.core.clock import cutoff_utc
 
 LATEST_FILES_SQL = """
 SELECT channel, max(loaded_at) AS loaded_at, arg_max(file_name, loaded_at) AS file_name

@@ -1,8 +1,8 @@
 """The expectation suite of each channel: the one definition of every data-quality check (C6).
 
 A suite is built from the channel's YAML (its entity and `required` list) and the canonical
-entity (`ingest.canonical`). Each `Check` pairs one GX Core expectation with how its failing rows
-become `dq.flags` rows (check name, flagged column, severity, observed columns).
+entity (`leadflow.core.canonical`). Each `Check` pairs one GX Core expectation with how its
+failing rows become `dq.flags` rows (check name, flagged column, severity, observed columns).
 
 Some checks need a value that is not a raw column as it stands (blank text counts as missing, "at
 least one usable contact", the original text of a typed field, the earlier copy of a duplicate
@@ -48,8 +48,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ingest.canonical import CARE_TYPES, ENTITIES, FOLLOW_UP_CHANNELS, GRADES, STATUSES, Entity
-from leadflow.config import cutoff_utc
+from leadflow.core.canonical import (
+    CARE_TYPES,
+    ENTITIES,
+    FOLLOW_UP_CHANNELS,
+    GRADES,
+    STATUSES,
+    Entity,
+)
+from leadflow.core.clock import cutoff_utc
 
 E164_REGEX = r"^\+[1-9]\d{6,14}$"
 # WHATWG's `type=email` pattern (what browsers accept), with at least one dot in the domain.
@@ -143,15 +150,15 @@ def _check(
 
 def load_channel_configs(channels_dir: Path) -> dict[str, ChannelConfig]:
     """Every channel of `channels_dir`, by channel name, from the channels ingest reads: one
-    parser and one schema (`ingest.channels`), so an invalid file stops validation with the
+    parser and one schema (`leadflow.core.channels`), so an invalid file stops validation with the
     same messages as ingest."""
-    from ingest.channels import load_channels
+    from leadflow.core.channels import load_channels
 
     return {c.name: channel_config(c) for c in load_channels(channels_dir)}
 
 
 def channel_config(channel: Any) -> ChannelConfig:
-    """What validation needs of an `ingest.channels.Channel`."""
+    """What validation needs of an `leadflow.core.channels.Channel`."""
     return ChannelConfig(
         name=channel.name,
         entity=channel.entity.name,

@@ -40,9 +40,10 @@ from expectations.suites import (
     gx_suite,
     load_channel_configs,
 )
-from ingest.canonical import ENTITIES
-from leadflow import warehouse as warehouse_db
-from leadflow.memory import release_freed_memory
+from leadflow.core import warehouse as warehouse_db
+from leadflow.core.canonical import ENTITIES
+from leadflow.core.errors import TerminalError
+from leadflow.core.memory import release_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -412,7 +413,7 @@ def _build_data_docs(context: Any, docs_dir: Path) -> Path:
     context.build_data_docs()
     index = docs_dir / "index.html"
     if not index.exists():
-        raise RuntimeError(f"GX did not write Data Docs to {index}")
+        raise TerminalError(f"GX did not write Data Docs to {index}")
     log.info("Data Docs built in %.2fs", _since(started))
     return index
 

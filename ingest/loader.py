@@ -23,15 +23,15 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.canonical import ENTITIES, Entity
-from ingest.channels import Channel, RecordMapping, channel_for, header_key, load_channels
-from ingest.derived import PARTY, derive
 from ingest.inbox import inbox_files, relative_name
 from ingest.normalize import field_exprs, parse_exprs, settle_leftovers
 from ingest.readers import FileRejected, ParsedFile, QuarantinedRow, Sheet, read_file
-from leadflow import progress
-from leadflow import warehouse as warehouse_db
-from leadflow.memory import release_freed_memory
+from leadflow.core import progress
+from leadflow.core import warehouse as warehouse_db
+from leadflow.core.canonical import ENTITIES, Entity
+from leadflow.core.channels import Channel, RecordMapping, channel_for, header_key, load_channels
+from leadflow.core.derived import PARTY, derive
+from leadflow.core.memory import release_freed_memory
 
 log = logging.getLogger(__name__)
 

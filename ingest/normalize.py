@@ -11,8 +11,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from ingest.canonical import CARE_TYPES, FOLLOW_UP_CHANNELS, Entity
-from ingest.channels import Channel
+from leadflow.core.canonical import CARE_TYPES, FOLLOW_UP_CHANNELS, Entity
+from leadflow.core.channels import Channel
 
 DEFAULT_DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S",

@@ -22,36 +22,14 @@ from typing import Any
 
 import duckdb
 
-from ingest.canonical import ENTITIES
 from leadflow import html_page as h
-from leadflow import warehouse as warehouse_db
-from leadflow.config import Settings
+from leadflow.core import warehouse as warehouse_db
+from leadflow.core.canonical import ENTITIES
+from leadflow.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-REPORT_TABLE_COLUMNS = {
-    "run_id": "VARCHAR",
-    "load_id": "VARCHAR",
-    "file_name": "VARCHAR",
-    "channel": "VARCHAR",
-    "status": "VARCHAR",  # loaded / rejected
-    "rows_in_file": "BIGINT",
-    "rows_added": "BIGINT",
-    "rows_new_lead": "BIGINT",  # NULL until the build has run
-    "rows_merged": "BIGINT",  # joined a lead that existed before this file
-    "rows_same_person": "BIGINT",  # joined a lead another row of this file started
-    "rows_new_version": "BIGINT",  # a new version of a record loaded before
-    "rows_flagged": "BIGINT",
-    "flags": "BIGINT",
-    "rows_quarantined": "BIGINT",
-    "rows_already_loaded": "BIGINT",
-    "reason": "VARCHAR",  # why the file was rejected
-    "notes": "VARCHAR",
-    "stage": "VARCHAR",  # validated / built
-    "html_path": "VARCHAR",
-    "csv_path": "VARCHAR",
-    "written_at": "TIMESTAMP",
-}
+REPORT_TABLE_COLUMNS = warehouse_db.LOAD_REPORT_COLUMNS
 ROW_KINDS = {
     "new_lead": "started a new lead",
     "same_person": "same person as another row new in this run (one new lead)",
@@ -414,9 +392,7 @@ def _store(
     *,
     stage: str,
 ) -> None:
-    body = ", ".join(f"{c} {t}" for c, t in REPORT_TABLE_COLUMNS.items())
-    con.execute("CREATE SCHEMA IF NOT EXISTS ops")
-    con.execute(f"CREATE TABLE IF NOT EXISTS ops.load_reports ({body})")
+    warehouse_db.ensure_ops_table(con, "load_reports")
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = []
     for report, (html_path, csv_path) in zip(reports, paths, strict=True):

@@ -20,8 +20,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from leadflow import warehouse as warehouse_db
-from leadflow.errors import LeadflowError
+from leadflow.core import warehouse as warehouse_db
+from leadflow.core.errors import LeadflowError
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from datetime import date, datetime
 
 import duckdb
 
+from leadflow.core.errors import WarehouseNotReady
 from notify.contact import EMAIL_WHOLE_CHARS
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ _FREE_TEXT_COLUMNS = frozenset(
 _EMAIL_READ_CHARS = EMAIL_WHOLE_CHARS + 1  # a valid address is shown whole (notify/contact.py)
 
 
-class WarehouseNotReadyError(RuntimeError):
+class WarehouseNotReadyError(WarehouseNotReady):
     """The marts the email is built from are missing: build them before sending."""
 
 

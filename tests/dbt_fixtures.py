@@ -1,7 +1,7 @@
 """Build a DuckDB warehouse shaped like ingest's (raw.*, dq.flags) and run dbt on it, for tests.
 
-The tables come from ingest's and validation's own DDL (``ingest.canonical.ENTITIES`` columns), so
-the fixtures follow the contract.
+The tables come from ingest's and validation's own DDL (``leadflow.core.canonical.ENTITIES``
+columns), so the fixtures follow the contract.
 """
 
 from __future__ import annotations

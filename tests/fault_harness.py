@@ -56,7 +56,7 @@ def _wrap(module: str, name: str, point: str, nth: int, *, after: bool) -> None:
 def _kill_dbt_after(point: str, marker: str) -> None:
     """Let dbt run, reading its output; once a line has `marker`, kill this process only. The
     dbt child is not killed here: it must die with its parent (PR_SET_PDEATHSIG, pipeline)."""
-    progress = importlib.import_module("leadflow.progress")
+    progress = importlib.import_module("leadflow.core.progress")
 
     def run(command: list[str], env: dict[str, str], **_: Any) -> tuple[int, str]:
         with subprocess.Popen(

@@ -25,7 +25,7 @@ import duckdb
 import pytest
 
 from leadflow import pipeline
-from leadflow.config import load_settings
+from leadflow.core.settings import load_settings
 from leadflow.routing_rules import (
     DEFAULT_RULES_PATH,
     RoutingRulesError,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from leadflow.errors import LeadflowError
+from leadflow.core.errors import LeadflowError
 from leadflow.run_lock import RunInProgress, lock_path, read_holder, run_lock, wait_seconds
 from tests.e2e_support import BIN, REPO
 

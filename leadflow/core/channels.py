@@ -11,13 +11,13 @@ from typing import Any
 
 import yaml
 
-from ingest.canonical import ENTITIES, Entity
-from ingest.channel_schema import ERROR, YAML_LOADER, Problem, check_channel_doc, map_target
-from ingest.derived import DERIVATIONS, Derivation
-from leadflow.errors import LeadflowError
+from leadflow.core.canonical import ENTITIES, Entity
+from leadflow.core.channel_schema import ERROR, YAML_LOADER, Problem, check_channel_doc, map_target
+from leadflow.core.derived import DERIVATIONS, Derivation
+from leadflow.core.errors import ConfigurationError
 
 
-class ChannelError(LeadflowError, ValueError):
+class ChannelError(ConfigurationError):
     """A channel YAML file that cannot be used."""
 
 
@@ -108,7 +108,7 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
 
 
 def parse_channel(doc: dict[str, Any], path: Path, text: str = "") -> Channel:
-    """Check one YAML document against the schema (`ingest.channel_schema`) and convert it;
+    """Check one YAML document against the schema (`leadflow.core.channel_schema`) and convert it;
     every error of the file is raised at once, naming the file, line and key."""
     problems = check_channel_doc(doc, path.name, text)
     if any(p.severity == ERROR for p in problems):

@@ -1,38 +1,65 @@
-"""Opening the warehouse: one place that bounds DuckDB's memory for every step.
+"""Opening the warehouse: one place that bounds DuckDB's memory for every step, and the `ops.*`
+tables every step may write (run records, build results, releases, load reports).
 
-DuckDB takes 80 % of RAM by default; at 1M leads the steps then held 7-10 GB each. With a
-limit DuckDB spills big joins and sorts to `<warehouse>.tmp/` instead. The limit is a knob
-(`LEADFLOW_DUCKDB_MEMORY_LIMIT`, any DuckDB size such as `2GB` or `512MB`); the dbt profile
-reads the same variable with the same default. Ingest and validation, which stream, take a
-smaller cap (`LEADFLOW_DUCKDB_STREAMING_MEMORY_LIMIT`, default 1GB).
+The memory caps are settings (`leadflow.core.settings.memory_limit_setting`: 2GB, 1GB for the
+streaming steps, any DuckDB size such as `512MB`).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from leadflow.core.errors import ConfigurationError
+from leadflow.core.settings import memory_limit_setting
 
 if TYPE_CHECKING:
     import duckdb
 
-DEFAULT_MEMORY_LIMIT = "2GB"
-# Ingest and validation move one file or one part at a time and need little of DuckDB's memory;
-# a smaller cap leaves the room to their Arrow tables and GX frames (1M leads: 3.3 -> 2.4 GB
-# peak loading 3.4M follow-ups, at 1.5 s more).
-DEFAULT_STREAMING_MEMORY_LIMIT = "1GB"
+# What a file's load report holds (leadflow/load_reports.py writes it; one row per file and stage).
+LOAD_REPORT_COLUMNS = {
+    "run_id": "VARCHAR",
+    "load_id": "VARCHAR",
+    "file_name": "VARCHAR",
+    "channel": "VARCHAR",
+    "status": "VARCHAR",  # loaded / rejected
+    "rows_in_file": "BIGINT",
+    "rows_added": "BIGINT",
+    "rows_new_lead": "BIGINT",  # NULL until the build has run
+    "rows_merged": "BIGINT",  # joined a lead that existed before this file
+    "rows_same_person": "BIGINT",  # joined a lead another row of this file started
+    "rows_new_version": "BIGINT",  # a new version of a record loaded before
+    "rows_flagged": "BIGINT",
+    "flags": "BIGINT",
+    "rows_quarantined": "BIGINT",
+    "rows_already_loaded": "BIGINT",
+    "reason": "VARCHAR",  # why the file was rejected
+    "notes": "VARCHAR",
+    "stage": "VARCHAR",  # validated / built
+    "html_path": "VARCHAR",
+    "csv_path": "VARCHAR",
+    "written_at": "TIMESTAMP",
+}
+# The run's own records, beside the data: created by the step that first writes them.
+OPS_TABLES = {
+    # one row per run with every step's summary (observability)
+    "run_summary": "run_id VARCHAR, as_of DATE, finished_at TIMESTAMP, summary JSON",
+    # per-node results of every dbt build, so a failure names its model or test afterwards
+    "dbt_results": (
+        "run_id VARCHAR, unique_id VARCHAR, status VARCHAR, seconds DOUBLE, "
+        "rows_affected BIGINT, failures BIGINT, message VARCHAR"
+    ),
+    # which marts slot `marts.*` shows (leadflow/marts_release.py)
+    "marts_release": "slot VARCHAR, run_id VARCHAR, as_of DATE, released_at TIMESTAMP",
+    "load_reports": ", ".join(f"{c} {t}" for c, t in LOAD_REPORT_COLUMNS.items()),
+}
 
 
-def _limit_setting(streaming: bool) -> tuple[str, str]:
-    """The environment variable that sets this kind of step's cap, and its default."""
-    if streaming:
-        return "LEADFLOW_DUCKDB_STREAMING_MEMORY_LIMIT", DEFAULT_STREAMING_MEMORY_LIMIT
-    return "LEADFLOW_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT
-
-
-def memory_limit(*, streaming: bool = False) -> str:
-    name, default = _limit_setting(streaming)
-    return os.environ.get(name, "").strip() or default
+def ensure_ops_table(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """Create `ops.<name>` if missing; returns its qualified name."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS ops")
+    con.execute(f"CREATE TABLE IF NOT EXISTS ops.{name} ({OPS_TABLES[name]})")
+    return f"ops.{name}"
 
 
 def connect(
@@ -44,12 +71,11 @@ def connect(
     parsing the DAG (which imports the steps) stays light."""
     import duckdb
 
-    limit = memory_limit(streaming=streaming)
+    name, limit = memory_limit_setting(streaming=streaming)
     con = duckdb.connect(str(path), read_only=read_only)
     try:
         con.execute("SET memory_limit = ?", [limit])
     except duckdb.Error as exc:
         con.close()
-        name, _ = _limit_setting(streaming)
-        raise ValueError(f"{name}={limit!r} is not a DuckDB size: {exc}") from exc
+        raise ConfigurationError(f"{name}={limit!r} is not a DuckDB size: {exc}") from exc
     return con

@@ -1,1 +1,1 @@
-"""Demo-data generator internals; the public entry point is `leadflow.demo_data.generate`."""
+"""Demo-data generator internals; the public entry point is `tools.demo.data.generate`."""
