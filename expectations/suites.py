@@ -57,6 +57,9 @@ from leadflow.core.canonical import (
     Entity,
 )
 from leadflow.core.clock import cutoff_utc
+from leadflow.core.settings import DEFAULT_TIMEZONE
+from leadflow.core.sql import identifier as _q
+from leadflow.core.sql import literal
 
 E164_REGEX = r"^\+[1-9]\d{6,14}$"
 # WHATWG's `type=email` pattern (what browsers accept), with at least one dot in the domain.
@@ -203,10 +206,6 @@ def _used_columns(columns: dict[str, str], checks: list[Check]) -> dict[str, str
         if check.row_condition is not None:
             used.add(check.row_condition[0])
     return {name: sql for name, sql in columns.items() if name in used}
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _base_columns(entity: Entity) -> dict[str, str]:
@@ -361,8 +360,8 @@ def _as_datetime(value: date | datetime) -> datetime:
 
 def _business_day(name: str, tz: ZoneInfo) -> str:
     """00:00 of the business date of a UTC timestamp column (naive, business time)."""
-    zone = str(tz).replace("'", "''")
-    return f"CAST(CAST(timezone('{zone}', timezone('UTC', {_q(name)})) AS DATE) AS TIMESTAMP)"
+    zone = literal(str(tz))
+    return f"CAST(CAST(timezone({zone}, timezone('UTC', {_q(name)})) AS DATE) AS TIMESTAMP)"
 
 
 def _logged_before_contact(entity: Entity, columns: dict[str, str], tz: ZoneInfo) -> list[Check]:
@@ -514,7 +513,7 @@ def main(argv: list[str]) -> None:
     """`python -m expectations.suites CHANNELS_DIR [AS_OF]`: print every suite as JSON."""
     channels_dir = Path(argv[0]) if argv else Path(__file__).parent.parent / "ingest" / "channels"
     as_of = date.fromisoformat(argv[1]) if len(argv) > 1 else date(2000, 1, 1)
-    tz = ZoneInfo("Asia/Shanghai")
+    tz = ZoneInfo(DEFAULT_TIMEZONE)
     suites = [
         suite_as_json(build_suite(cfg, as_of=as_of, tz=tz, owner_names=frozenset({"<directory>"})))
         for cfg in load_channel_configs(channels_dir).values()

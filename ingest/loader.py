@@ -32,6 +32,7 @@ from leadflow.core.canonical import ENTITIES, Entity
 from leadflow.core.channels import Channel, RecordMapping, channel_for, header_key, load_channels
 from leadflow.core.derived import PARTY, derive
 from leadflow.core.memory import release_freed_memory
+from leadflow.core.sql import literal
 
 log = logging.getLogger(__name__)
 
@@ -238,12 +239,12 @@ def mapped_text(name: str, channel: Channel) -> str:
     text = f"nullif(trim(src.\"f_{name}\"), '')"
     mapping = channel.value_maps.get(name)
     if mapping:
-        cases = " ".join(f"WHEN {_lit(k.lower())} THEN {_lit(v)}" for k, v in mapping.items())
+        cases = " ".join(f"WHEN {literal(k.lower())} THEN {literal(v)}" for k, v in mapping.items())
         text = f"CASE lower({text}) {cases} ELSE {text} END"
     if name in channel.case:
         text = f"{channel.case[name]}({text})"
     if name in channel.constants:
-        text = f"coalesce({text}, {_lit(channel.constants[name])})"
+        text = f"coalesce({text}, {literal(channel.constants[name])})"
     return text
 
 
@@ -255,7 +256,7 @@ def normalised_select(
     trimmed = [f'{mapped_text(name, channel)} AS "{name}"' for name in entity.fields]
     originals = ", ".join(f'"{f}" := nullif(trim(src."f_{f}"), \'\')' for f in entity.fields)
     entries = ", ".join(
-        f"struct_pack(k := {_lit(header)}, v := nullif(src.u{i}, ''))"
+        f"struct_pack(k := {literal(header)}, v := nullif(src.u{i}, ''))"
         for header, i in mapping.unknown.items()
     )
     extra = (
@@ -282,7 +283,7 @@ def original_values_sql(entity: Entity) -> str:
     Computed after phones and emails are settled, so it compares with the stored values.
     Writing every field's text doubled the write time of the raw tables (~600 bytes a row)."""
     entries = ", ".join(
-        f'struct_pack(k := {_lit(f)}, v := b.original_text."{f}", n := CAST(b."{f}" AS VARCHAR))'
+        f'struct_pack(k := {literal(f)}, v := b.original_text."{f}", n := CAST(b."{f}" AS VARCHAR))'
         for f in entity.fields
     )
     kept = f"list_filter([{entries}], lambda e: e.v IS NOT NULL AND e.v IS DISTINCT FROM e.n)"
@@ -319,22 +320,22 @@ def land_batch(
     hashed = f"(SELECT *, md5(concat_ws(chr(31), {values})) AS content_hash FROM batch b) b"
     # of the normalised values: a re-saved copy hashes the same
     record_id = (
-        f"{_lit(channel.name)} || ':' || coalesce(b.export_id, 'h:' || left(b.content_hash, 20))"
+        f"{literal(channel.name)} || ':' || coalesce(b.export_id, 'h:' || left(b.content_hash, 20))"
     )
     target = f"raw.{entity.table}"
     columns = entity.columns()
     lineage = {
         "source_record_id": record_id,
         "record_hash": "b.content_hash",
-        "channel": _lit(channel.name),
-        "id_namespace": _lit(channel.id_namespace),
+        "channel": literal(channel.name),
+        "id_namespace": literal(channel.id_namespace),
         "export_id": "b.export_id",
-        "file_name": _lit(file_name),
-        "file_sha256": _lit(file_sha),
+        "file_name": literal(file_name),
+        "file_sha256": literal(file_sha),
         "row_number": "b.row_number",
         "sheet": "b.sheet",
         "parent_record_id": "parent.source_record_id" if parented else "NULL",
-        "load_id": _lit(load_id),
+        "load_id": literal(load_id),
         "loaded_at": f"TIMESTAMP '{loaded_at.isoformat(sep=' ')}'",
         "original_values": original_values_sql(entity),
     }
@@ -451,10 +452,6 @@ def rows_added(con: duckdb.DuckDBPyConnection, load_id: str, channel: Channel) -
         for e in sorted(entities)
     )
     return con.execute(f"SELECT count(*) FROM ({union})", {"load_id": load_id}).fetchall()[0][0]
-
-
-def _lit(value: str | None) -> str:
-    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
 
 
 # ---------------------------------------------------------------- files

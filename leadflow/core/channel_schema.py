@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadflow.core.canonical import CARE_TYPES, ENTITIES, FOLLOW_UP_CHANNELS, GRADES, STATUSES
 from leadflow.core.derived import DERIVATIONS
+from leadflow.core.settings import DEFAULT_TIMEZONE
 
 ERROR = "error"
 WARNING = "warning"
@@ -111,7 +112,7 @@ class ChannelDoc(_Section):
     encoding: Text = "auto"
     delimiter: Text = "auto"
     sheets: Aliases = "all"
-    timezone: Text = "Asia/Shanghai"
+    timezone: Text = DEFAULT_TIMEZONE
     phone_region: Text = "CN"
     id_namespace: Text | None = None
     export_id: Text | None = None

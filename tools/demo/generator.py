@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from leadflow.core.canonical import R12_TEMPLATE_HEADERS
+from leadflow.core.settings import DEFAULT_TIMEZONE
 from tools.demo.people import OWNERS, IdentityFactory
 from tools.demo.rand import DemoRandom, Weighted
 from tools.demo.story import (
@@ -32,7 +33,7 @@ from tools.demo.story import (
 )
 from tools.demo.writers import CsvSink, JsonArraySink, Spool, TruthWriter, XlsxSink
 
-BUSINESS_TIMEZONE = "Asia/Shanghai"
+BUSINESS_TIMEZONE = DEFAULT_TIMEZONE  # the demo is written in the default business timezone
 UNDECODABLE_BYTES = b"\xff\xff"  # 0xff starts no character in GBK or GB18030
 
 OWNER_HEADER = ["name", "email", "language", "manager", "active"]
