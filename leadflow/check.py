@@ -29,16 +29,9 @@ from expectations.evaluate import suite_flags
 from expectations.flags import empty_flags
 from expectations.suites import ChannelConfig, build_suite, channel_config
 from expectations.validate import owner_directory, read_batch
-from ingest.loader import (
-    FileResult,
-    PreparedFile,
-    SheetMapping,
-    ensure_raw_schema,
-    header_scorer,
-    load_file,
-    prepare_file,
-    unmatched_reason,
-)
+from ingest.landing import FileResult, ensure_raw_schema
+from ingest.loader import PreparedFile, load_file, prepare_file, unmatched_reason
+from ingest.mapping import SheetMapping, header_scorer
 from leadflow.core.canonical import ENTITIES
 from leadflow.core.channels import Channel, ChannelConfigError, channel_for, header_key
 

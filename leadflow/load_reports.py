@@ -352,7 +352,7 @@ CSV_HEADER = ["section", "sheet", "row", "field", "check", "severity", "value", 
 def _write_csv(report: FileReport, path: Path) -> None:
     """One line per reported row (flags, quarantine, leads), the summary first; cells Excel
     would run as formulas are neutralised."""
-    from ingest.loader import safe_cell
+    from ingest.files import safe_cell
 
     lines: list[list[Any]] = [
         ["summary", "", "", key.strip(), "", "", value, "", ""]

@@ -71,7 +71,8 @@ def archive_committed(settings: Settings) -> list[str]:
     file dropped again on purpose has its first copy archived, so it is loaded again as usual
     (a re-drop is recorded as a load that adds nothing, C1). Runs hold the run lock, so no
     live run can be between its commit and its move."""
-    from ingest.loader import inbox_files, move_file, sha256_of
+    from ingest.files import move_file, sha256_of
+    from ingest.inbox import inbox_files
 
     waiting = inbox_files(settings.inbox)
     if not waiting or not settings.warehouse.exists():
@@ -110,7 +111,7 @@ def _committed_loads(warehouse: Path) -> dict[str, str]:
 
 
 def _archived_copy(archive: Path, path: Path, sha: str) -> bool:
-    from ingest.loader import sha256_of
+    from ingest.files import sha256_of
 
     if not archive.is_dir():
         return False

@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from expectations.flags import ensure_flags_table
-from ingest.loader import ensure_raw_schema
+from ingest.landing import ensure_raw_schema
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT = REPO_ROOT / "dbt_project"

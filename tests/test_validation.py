@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from expectations.suites import ChannelConfig, build_suite, load_channel_configs
-from ingest.loader import ensure_raw_schema
+from ingest.landing import ensure_raw_schema
 from leadflow.core.canonical import ENTITIES
 from leadflow.core.channels import ChannelConfigError
 
