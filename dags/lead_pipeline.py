@@ -53,15 +53,24 @@ def _run_parameters() -> dict:
 LOCK_WAIT_SECONDS = 600
 
 
-def _locked(task: str, step: Callable[..., dict], *args: Any, **kwargs: Any) -> dict:
-    """Run one shared step under the run lock that `leadflow run` takes too (C9).
+def airflow_error(exc: Exception) -> Exception:
+    """The one place leadflow's two kinds of error meet Airflow's retry (leadflow.core.errors).
 
-    Another run in progress, or a full disk, is worth a retry: raised as AirflowException,
-    Airflow retries the task. A fault only a person can fix (a read-only publish folder, a
-    failed dbt build) raises AirflowFailException: the task fails at once, without retries."""
+    Transient (another run in progress, a full disk, mail not delivered): AirflowException, so
+    Airflow retries the task (default_args: 2 retries). Terminal (bad configuration, a failed
+    dbt build, a read-only publish folder): AirflowFailException, the task fails at once. Any
+    other exception is a bug and is raised as it is (Airflow's default: retried)."""
     from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
     from leadflow.core.errors import LeadflowError
+
+    if not isinstance(exc, LeadflowError):
+        return exc
+    return AirflowException(str(exc)) if exc.retryable else AirflowFailException(str(exc))
+
+
+def _locked(task: str, step: Callable[..., dict], *args: Any, **kwargs: Any) -> dict:
+    """Run one shared step under the run lock that `leadflow run` takes too (C9)."""
     from leadflow.core.settings import load_settings
     from leadflow.run_lock import run_lock, wait_seconds
 
@@ -70,10 +79,11 @@ def _locked(task: str, step: Callable[..., dict], *args: Any, **kwargs: Any) -> 
     try:
         with run_lock(load_settings().warehouse, what=what, wait=wait_seconds(LOCK_WAIT_SECONDS)):
             return step(*args, **kwargs)
-    except LeadflowError as exc:
-        if exc.retryable:
-            raise AirflowException(str(exc)) from None
-        raise AirflowFailException(str(exc)) from None
+    except Exception as exc:
+        mapped = airflow_error(exc)
+        if mapped is exc:
+            raise
+        raise mapped from None
 
 
 INBOX = Asset(INBOX_ASSET_NAME)  # emitted by inbox_watch when files wait

@@ -171,7 +171,9 @@ def run_command(args: argparse.Namespace) -> int:
     if args.send or run_kind(as_of, settings) == "forward":
         # mail looks up the SMTP connection through Airflow, whose import points the root
         # logger at stdout: imported first, so the log set-up below stays in charge
-        import airflow.sdk  # noqa: F401
+        from notify.smtp_connection import preload_airflow
+
+        preload_airflow()
     log_path = configure_logging(settings.data_dir / "logs", verbose=args.verbose)
     load_channels(settings.channels_dir)  # refuse to start on an invalid channel, or inbox
     require_inbox(settings.inbox)

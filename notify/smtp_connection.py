@@ -35,6 +35,12 @@ class SmtpSettings:
         return f"{self.host}:{self.port}"
 
 
+def preload_airflow() -> None:
+    """Import Airflow now: its import points the root logger at stdout, so a run that will look
+    up the SMTP connection imports it before setting up its own logging, which then stays."""
+    import airflow.sdk  # noqa: F401
+
+
 def load_smtp_settings(conn_id: str = "smtp_default") -> SmtpSettings | None:
     """The connection `conn_id` as settings, or None when no such connection is configured."""
     try:

@@ -30,6 +30,7 @@ RUN_LOCK_WAIT_ENV = "LEADFLOW_RUN_LOCK_WAIT_SECONDS"
 ROUTING_RULES_ENV = "LEADFLOW_ROUTING_RULES"
 DEFAULT_ROUTING_RULES = REPO_ROOT / "config" / "routing.yaml"
 DEFAULT_PROGRESS_SECONDS = 15.0
+SNAPSHOT_NAME = "leadflow_marts.duckdb"  # the BI snapshot in the publish folder (mail names it)
 INBOX_ASSET_NAME = "leadflow_inbox"  # the Airflow asset that says files wait in the inbox
 # Owner emails stay under ~100 KB of HTML (Gmail clips longer ones) even when every listed field
 # is as long as the cap allows (docs/mail.md: measured sizes): at most 20 items per section, 30
