@@ -132,11 +132,7 @@ def ensure_validated_loads(con: duckdb.DuckDBPyConnection) -> None:
     """`dq.validated_loads`: one row per load whose rows have been validated. Created on first
     use; in a warehouse validated before it existed, the loads of finished runs and the loads
     that have flags count as validated (run_id NULL), every other load is validated next."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'dq' AND table_name = 'validated_loads'"
-    ).fetchone()[0]
-    if exists:
+    if warehouse_db.table_exists(con, "dq", "validated_loads"):
         return
     con.execute(
         "CREATE TABLE dq.validated_loads "

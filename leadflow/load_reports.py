@@ -70,7 +70,7 @@ def write_load_reports(settings: Settings, run_id: str, *, built: bool) -> dict[
         manifests = _manifests(con, run_id)
         if not manifests:
             return {"load_reports": 0}
-        has_leads = built and _has_table(con, "intermediate", "int_lead_key_map")
+        has_leads = built and warehouse_db.table_exists(con, "intermediate", "int_lead_key_map")
         reports = [_gather(con, m, has_leads) for m in manifests]
         folder = settings.reports_dir / "loads"
         paths = [_write_files(r, folder) for r in reports]
@@ -89,18 +89,8 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> l
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = ? AND table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
-
-
 def _manifests(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
-    if not _has_table(con, "raw", "load_manifest"):
+    if not warehouse_db.table_exists(con, "raw", "load_manifest"):
         return []
     return _rows(
         con,
@@ -114,7 +104,7 @@ def _gather(con: duckdb.DuckDBPyConnection, manifest: dict, has_leads: bool) -> 
     if manifest["status"] != "loaded":
         return report
     params = {"load": manifest["load_id"]}
-    if _has_table(con, "dq", "flags"):
+    if warehouse_db.table_exists(con, "dq", "flags"):
         report.flags = _rows(con, _flags_sql(), params)
     report.quarantined = _rows(
         con,
@@ -124,7 +114,7 @@ def _gather(con: duckdb.DuckDBPyConnection, manifest: dict, has_leads: bool) -> 
     )
     if has_leads:
         report.leads = _lead_rows(con, manifest)
-        if _has_table(con, "intermediate", "int_activity_resolution"):
+        if warehouse_db.table_exists(con, "intermediate", "int_activity_resolution"):
             report.unresolved = _rows(con, _unresolved_sql(), params)
     return report
 
@@ -156,7 +146,7 @@ def _flags_sql() -> str:
 def _lead_rows(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[dict[str, Any]]:
     """Each added intake row and its lead: a new lead, the same person as another row new in
     this run, merged into a lead of an earlier run, or a new version of a known record."""
-    has_dim = _has_table(con, "marts", "dim_leads")
+    has_dim = warehouse_db.table_exists(con, "marts", "dim_leads")
     name = "d.person_name, d.company" if has_dim else "NULL AS person_name, NULL AS company"
     dim_join = "LEFT JOIN marts.dim_leads d ON d.lead_key = k.lead_key" if has_dim else ""
     rows = _rows(

@@ -97,11 +97,7 @@ def archive_committed(settings: Settings) -> list[str]:
 def _committed_loads(warehouse: Path) -> dict[str, str]:
     """SHA-256 -> load id of every committed load of a file."""
     with warehouse_db.connect(warehouse, read_only=True) as con:
-        exists = con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = 'raw' AND table_name = 'load_manifest'"
-        ).fetchone()[0]
-        if not exists:
+        if not warehouse_db.table_exists(con, "raw", "load_manifest"):
             return {}
         rows = con.execute(
             "SELECT file_sha256, min(load_id) FROM raw.load_manifest WHERE status = 'loaded' "

@@ -55,6 +55,15 @@ OPS_TABLES = {
 }
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether `schema.table` exists: steps read what earlier steps may not have written yet."""
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def ensure_ops_table(con: duckdb.DuckDBPyConnection, name: str) -> str:
     """Create `ops.<name>` if missing; returns its qualified name."""
     con.execute("CREATE SCHEMA IF NOT EXISTS ops")
