@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=60)
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 20))
     args = parser.parse_args()
-    from leadflow.demo_data import generate
+    from tools.demo.data import generate
 
     with tempfile.TemporaryDirectory(prefix="bench-check-") as tmp:
         inbox = Path(tmp) / "inbox"

@@ -39,7 +39,7 @@ PROBLEMS = (
 def build_warehouse(path: Path, rows: int, bad: float) -> None:
     import duckdb
 
-    from ingest.canonical import ENTITIES
+    from leadflow.core.canonical import ENTITIES
 
     con = duckdb.connect(str(path))
     con.execute("CREATE SCHEMA raw")

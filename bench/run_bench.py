@@ -208,7 +208,7 @@ def cached_inbox(leads: int, seed: int, as_of: date, *, daily: bool = False) -> 
     inbox = folder / "inbox"
     if inbox.is_dir():
         return inbox
-    from leadflow.demo_data import generate
+    from tools.demo.data import generate
 
     partial = folder / "inbox.partial"
     shutil.rmtree(partial, ignore_errors=True)
@@ -305,7 +305,7 @@ def run_reference(warehouse: Path, as_of: date, tz: str) -> dict[str, int]:
 
 
 def reference_main(warehouse: str, as_of: str, tz: str) -> None:
-    from leadflow.warehouse import connect
+    from leadflow.core.warehouse import connect
 
     script = REFERENCE_SQL.read_text(encoding="utf-8")
     # The settings dbt runs with (dbt_project/profiles.yml): the same memory cap, no row order.
@@ -409,7 +409,7 @@ def maybe_profiled(stage: str, plan: RunPlan, out_dir: Path) -> Iterator[None]:
 def run_pipeline(plan: RunPlan, work: Path, stamp: str) -> list[StageResult]:
     """One run of every step on the warehouse in `work` (reused by the daily run)."""
     from leadflow import pipeline
-    from leadflow.config import load_settings
+    from leadflow.core.settings import load_settings
 
     settings = load_settings().with_paths(
         data_dir=work,

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from leadflow.config import INBOX_ASSET_NAME
+from leadflow.core.settings import INBOX_ASSET_NAME
 
 INBOX = Asset(INBOX_ASSET_NAME)  # emitted by inbox_watch when files wait
 
@@ -30,7 +30,7 @@ def inbox_watch():
     def files_waiting() -> list[str]:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from leadflow.config import load_settings
+        from leadflow.core.settings import load_settings
         from leadflow.pipeline import waiting_files
 
         waiting = waiting_files(load_settings())

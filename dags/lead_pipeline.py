@@ -15,7 +15,7 @@ from airflow.sdk import Asset, dag, get_current_context, task
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from leadflow.config import INBOX_ASSET_NAME, load_settings
+from leadflow.core.settings import INBOX_ASSET_NAME, load_settings
 
 # The deployment's business timezone (C4, LEADFLOW_TIMEZONE): the schedule, the models and the
 # mail all count days in it.
@@ -24,7 +24,8 @@ BUSINESS_TIMEZONE = load_settings().business_timezone
 
 def _run_parameters() -> dict:
     """as_of from the run's conf, else the logical date in business time, else today (C4)."""
-    from leadflow.config import load_settings, resolve_as_of
+    from leadflow.core.clock import resolve_as_of
+    from leadflow.core.settings import load_settings
 
     context = get_current_context()
     settings = load_settings()
@@ -52,16 +53,25 @@ def _run_parameters() -> dict:
 LOCK_WAIT_SECONDS = 600
 
 
-def _locked(task: str, step: Callable[..., dict], *args: Any, **kwargs: Any) -> dict:
-    """Run one shared step under the run lock that `leadflow run` takes too (C9).
+def airflow_error(exc: Exception) -> Exception:
+    """The one place leadflow's two kinds of error meet Airflow's retry (leadflow.core.errors).
 
-    Another run in progress, or a full disk, is worth a retry: raised as AirflowException,
-    Airflow retries the task. A fault only a person can fix (a read-only publish folder, a
-    failed dbt build) raises AirflowFailException: the task fails at once, without retries."""
+    Transient (another run in progress, a full disk, mail not delivered): AirflowException, so
+    Airflow retries the task (default_args: 2 retries). Terminal (bad configuration, a failed
+    dbt build, a read-only publish folder): AirflowFailException, the task fails at once. Any
+    other exception is a bug and is raised as it is (Airflow's default: retried)."""
     from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-    from leadflow.config import load_settings
-    from leadflow.errors import LeadflowError
+    from leadflow.core.errors import LeadflowError
+
+    if not isinstance(exc, LeadflowError):
+        return exc
+    return AirflowException(str(exc)) if exc.retryable else AirflowFailException(str(exc))
+
+
+def _locked(task: str, step: Callable[..., dict], *args: Any, **kwargs: Any) -> dict:
+    """Run one shared step under the run lock that `leadflow run` takes too (C9)."""
+    from leadflow.core.settings import load_settings
     from leadflow.run_lock import run_lock, wait_seconds
 
     context = get_current_context()
@@ -69,10 +79,11 @@ def _locked(task: str, step: Callable[..., dict], *args: Any, **kwargs: Any) -> 
     try:
         with run_lock(load_settings().warehouse, what=what, wait=wait_seconds(LOCK_WAIT_SECONDS)):
             return step(*args, **kwargs)
-    except LeadflowError as exc:
-        if exc.retryable:
-            raise AirflowException(str(exc)) from None
-        raise AirflowFailException(str(exc)) from None
+    except Exception as exc:
+        mapped = airflow_error(exc)
+        if mapped is exc:
+            raise
+        raise mapped from None
 
 
 INBOX = Asset(INBOX_ASSET_NAME)  # emitted by inbox_watch when files wait

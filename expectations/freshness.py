@@ -15,7 +15,8 @@ import pandas as pd
 
 from expectations.flags import STAGED_COLUMNS
 from expectations.suites import WARNING, ChannelConfig
-from leadflow.config import cutoff_utc
+from leadflow.core.clock import cutoff_utc
+from leadflow.core.warehouse import table_exists
 
 LATEST_FILES_SQL = """
 SELECT channel, max(loaded_at) AS loaded_at, arg_max(file_name, loaded_at) AS file_name
@@ -27,11 +28,7 @@ GROUP BY channel
 
 def latest_files(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[datetime, str]]:
     """Channel -> (load time, file name) of its latest loaded or re-dropped file."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'raw' AND table_name = 'load_manifest'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not table_exists(con, "raw", "load_manifest"):
         return {}
     return {ch: (at, name) for ch, at, name in con.execute(LATEST_FILES_SQL).fetchall()}
 

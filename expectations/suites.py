@@ -1,8 +1,8 @@
 """The expectation suite of each channel: the one definition of every data-quality check (C6).
 
 A suite is built from the channel's YAML (its entity and `required` list) and the canonical
-entity (`ingest.canonical`). Each `Check` pairs one GX Core expectation with how its failing rows
-become `dq.flags` rows (check name, flagged column, severity, observed columns).
+entity (`leadflow.core.canonical`). Each `Check` pairs one GX Core expectation with how its
+failing rows become `dq.flags` rows (check name, flagged column, severity, observed columns).
 
 Some checks need a value that is not a raw column as it stands (blank text counts as missing, "at
 least one usable contact", the original text of a typed field, the earlier copy of a duplicate
@@ -48,8 +48,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ingest.canonical import CARE_TYPES, ENTITIES, FOLLOW_UP_CHANNELS, GRADES, STATUSES, Entity
-from leadflow.config import cutoff_utc
+from leadflow.core.canonical import (
+    CARE_TYPES,
+    ENTITIES,
+    FOLLOW_UP_CHANNELS,
+    GRADES,
+    STATUSES,
+    Entity,
+)
+from leadflow.core.clock import cutoff_utc
+from leadflow.core.settings import DEFAULT_TIMEZONE
+from leadflow.core.sql import identifier as _q
+from leadflow.core.sql import literal
 
 E164_REGEX = r"^\+[1-9]\d{6,14}$"
 # WHATWG's `type=email` pattern (what browsers accept), with at least one dot in the domain.
@@ -143,15 +153,15 @@ def _check(
 
 def load_channel_configs(channels_dir: Path) -> dict[str, ChannelConfig]:
     """Every channel of `channels_dir`, by channel name, from the channels ingest reads: one
-    parser and one schema (`ingest.channels`), so an invalid file stops validation with the
+    parser and one schema (`leadflow.core.channels`), so an invalid file stops validation with the
     same messages as ingest."""
-    from ingest.channels import load_channels
+    from leadflow.core.channels import load_channels
 
     return {c.name: channel_config(c) for c in load_channels(channels_dir)}
 
 
 def channel_config(channel: Any) -> ChannelConfig:
-    """What validation needs of an `ingest.channels.Channel`."""
+    """What validation needs of an `leadflow.core.channels.Channel`."""
     return ChannelConfig(
         name=channel.name,
         entity=channel.entity.name,
@@ -196,10 +206,6 @@ def _used_columns(columns: dict[str, str], checks: list[Check]) -> dict[str, str
         if check.row_condition is not None:
             used.add(check.row_condition[0])
     return {name: sql for name, sql in columns.items() if name in used}
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _base_columns(entity: Entity) -> dict[str, str]:
@@ -354,8 +360,8 @@ def _as_datetime(value: date | datetime) -> datetime:
 
 def _business_day(name: str, tz: ZoneInfo) -> str:
     """00:00 of the business date of a UTC timestamp column (naive, business time)."""
-    zone = str(tz).replace("'", "''")
-    return f"CAST(CAST(timezone('{zone}', timezone('UTC', {_q(name)})) AS DATE) AS TIMESTAMP)"
+    zone = literal(str(tz))
+    return f"CAST(CAST(timezone({zone}, timezone('UTC', {_q(name)})) AS DATE) AS TIMESTAMP)"
 
 
 def _logged_before_contact(entity: Entity, columns: dict[str, str], tz: ZoneInfo) -> list[Check]:
@@ -507,7 +513,7 @@ def main(argv: list[str]) -> None:
     """`python -m expectations.suites CHANNELS_DIR [AS_OF]`: print every suite as JSON."""
     channels_dir = Path(argv[0]) if argv else Path(__file__).parent.parent / "ingest" / "channels"
     as_of = date.fromisoformat(argv[1]) if len(argv) > 1 else date(2000, 1, 1)
-    tz = ZoneInfo("Asia/Shanghai")
+    tz = ZoneInfo(DEFAULT_TIMEZONE)
     suites = [
         suite_as_json(build_suite(cfg, as_of=as_of, tz=tz, owner_names=frozenset({"<directory>"})))
         for cfg in load_channel_configs(channels_dir).values()

@@ -40,9 +40,10 @@ from expectations.suites import (
     gx_suite,
     load_channel_configs,
 )
-from ingest.canonical import ENTITIES
-from leadflow import warehouse as warehouse_db
-from leadflow.memory import release_freed_memory
+from leadflow.core import warehouse as warehouse_db
+from leadflow.core.canonical import ENTITIES
+from leadflow.core.errors import TerminalError
+from leadflow.core.memory import release_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -131,11 +132,7 @@ def ensure_validated_loads(con: duckdb.DuckDBPyConnection) -> None:
     """`dq.validated_loads`: one row per load whose rows have been validated. Created on first
     use; in a warehouse validated before it existed, the loads of finished runs and the loads
     that have flags count as validated (run_id NULL), every other load is validated next."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'dq' AND table_name = 'validated_loads'"
-    ).fetchone()[0]
-    if exists:
+    if warehouse_db.table_exists(con, "dq", "validated_loads"):
         return
     con.execute(
         "CREATE TABLE dq.validated_loads "
@@ -412,7 +409,7 @@ def _build_data_docs(context: Any, docs_dir: Path) -> Path:
     context.build_data_docs()
     index = docs_dir / "index.html"
     if not index.exists():
-        raise RuntimeError(f"GX did not write Data Docs to {index}")
+        raise TerminalError(f"GX did not write Data Docs to {index}")
     log.info("Data Docs built in %.2fs", _since(started))
     return index
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from leadflow.errors import InboxMissing, NotRetryable
+from leadflow.core.errors import InboxMissing, NotRetryable
 
 FILED_AWAY = ("archive", "failed")  # where the loader moves files: never scanned again
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from ingest.canonical import CARE_TYPES, FOLLOW_UP_CHANNELS, Entity
-from ingest.channels import Channel
+from leadflow.core.canonical import CARE_TYPES, FOLLOW_UP_CHANNELS, Entity
+from leadflow.core.channels import Channel
+from leadflow.core.sql import literal
 
 DEFAULT_DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
@@ -75,18 +76,13 @@ LEGAL_SUFFIXES = (
 )
 
 
-def q(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _text(col: str) -> str:
     """The field's text, already trimmed and NULL when blank (see `normalised_select`)."""
     return f't."{col}"'
 
 
 def _list(values: tuple[str, ...] | list[str]) -> str:
-    return "[" + ", ".join(q(v) for v in values) + "]"
+    return "[" + ", ".join(literal(v) for v in values) + "]"
 
 
 def _local_timestamp(x: str, formats: tuple[str, ...]) -> str:
@@ -128,15 +124,15 @@ def timestamp_exprs(field: str, channel_tz: str, business_tz: str) -> dict[str, 
     value = (
         f"CASE WHEN regexp_matches({x}, '{OFFSET_SUFFIX}') "
         f"THEN try_cast({x} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' "
-        f"WHEN {date_only} THEN ({local} AT TIME ZONE {q(business_tz)}) AT TIME ZONE 'UTC' "
-        f"ELSE ({local} AT TIME ZONE {q(channel_tz)}) AT TIME ZONE 'UTC' END"
+        f"WHEN {date_only} THEN ({local} AT TIME ZONE {literal(business_tz)}) AT TIME ZONE 'UTC' "
+        f"ELSE ({local} AT TIME ZONE {literal(channel_tz)}) AT TIME ZONE 'UTC' END"
     )
     return {field: value, f"{field}_is_date_only": date_only}
 
 
 def enum_expr(field: str, synonyms: dict[str, str]) -> str:
     x = _text(field)
-    cases = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in synonyms.items())
+    cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in synonyms.items())
     return f"CASE lower({x}) {cases} ELSE {x} END"
 
 
@@ -214,7 +210,7 @@ def phone_exprs(field: str, region: str) -> dict[str, str]:
     folded = f"translate({x}, '０１２３４５６７８９＋－（）＊', '0123456789+-()*')"
     cleaned = f"regexp_replace({folded}, '[\\s\\-().]', '', 'g')"
     masked = f"coalesce(regexp_matches({folded}, '[*xX]{{2,}}|[*]'), false)"
-    is_cn_mobile = f"({q(region)} = 'CN' AND regexp_matches({cleaned}, '{CN_MOBILE}'))"
+    is_cn_mobile = f"({literal(region)} = 'CN' AND regexp_matches({cleaned}, '{CN_MOBILE}'))"
     return {
         field: f"CASE WHEN {is_cn_mobile} THEN '+86' || right({cleaned}, 11) ELSE {cleaned} END",
         "phone_valid": f"CASE WHEN {masked} THEN false WHEN {is_cn_mobile} THEN true END",

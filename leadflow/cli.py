@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from leadflow.config import Settings, load_settings, resolve_as_of
-from leadflow.errors import LeadflowError
+from leadflow.core.clock import resolve_as_of
+from leadflow.core.errors import LeadflowError
+from leadflow.core.settings import Settings, default_airflow_home, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -130,12 +130,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "retry":
         return retry_command(args)
     if args.command == "demo-dir":
-        from leadflow.demo_data import claim_demo_dir
+        from tools.demo.data import claim_demo_dir
 
         print(claim_demo_dir(args.dir))
         return 0
     if args.command == "demo-data":
-        from leadflow.demo_data import generate
+        from tools.demo.data import generate
 
         settings = load_settings()
         as_of = resolve_as_of(args.as_of, settings.tz)
@@ -159,21 +159,21 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     """`leadflow run`: a line per file and step as they finish, library output to the log."""
-    from ingest.channels import load_channels
     from ingest.inbox import require_inbox
-    from leadflow import progress
     from leadflow.console import ConsoleReporter, configure_logging
+    from leadflow.core import progress
+    from leadflow.core.channels import load_channels
     from leadflow.pipeline import new_run_id, run_all, run_kind
 
     settings = load_settings(inbox=args.inbox, warehouse=args.warehouse, outbox=args.outbox)
-    # Airflow (imported to look up the SMTP connection) creates $AIRFLOW_HOME/logs, by default
-    # ~/airflow/logs: a home under the data dir keeps every write there.
-    os.environ.setdefault("AIRFLOW_HOME", str(settings.data_dir / "airflow"))
+    default_airflow_home(settings)
     as_of = resolve_as_of(args.as_of, settings.tz)
     if args.send or run_kind(as_of, settings) == "forward":
         # mail looks up the SMTP connection through Airflow, whose import points the root
         # logger at stdout: imported first, so the log set-up below stays in charge
-        import airflow.sdk  # noqa: F401
+        from notify.smtp_connection import preload_airflow
+
+        preload_airflow()
     log_path = configure_logging(settings.data_dir / "logs", verbose=args.verbose)
     load_channels(settings.channels_dir)  # refuse to start on an invalid channel, or inbox
     require_inbox(settings.inbox)
@@ -235,7 +235,7 @@ STEPS = ("ingest", "validate", "transform", "publish", "notify")
 
 def check_command(args: argparse.Namespace) -> int:
     """`leadflow check`: exit 1 when any file would be rejected."""
-    from ingest.check import channels_for_check, check_files, format_check
+    from leadflow.check import channels_for_check, check_files, format_check
 
     settings = load_settings(warehouse=args.warehouse)
     channels_dir = args.channels_dir or settings.channels_dir
@@ -268,7 +268,7 @@ def expand_folders(paths: list[Path]) -> list[Path]:
 
 def channels_validate(channels_dir: Path) -> int:
     """`leadflow channels validate`: every problem of every file; exit 1 on any error."""
-    from ingest.channels import validate_channels
+    from leadflow.core.channels import validate_channels
 
     channels, problems = validate_channels(channels_dir)
     for problem in problems:
@@ -301,7 +301,7 @@ def retry_command(args: argparse.Namespace) -> int:
 def latest_summary(warehouse: Path) -> dict[str, Any]:
     import duckdb
 
-    from leadflow.errors import LeadflowError
+    from leadflow.core.errors import LeadflowError
     from leadflow.run_lock import current_holder
 
     try:

@@ -10,7 +10,6 @@ cron, CI) a plain line every `LEADFLOW_PROGRESS_SECONDS` (default 15) while a st
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 import time
@@ -18,10 +17,10 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any, TextIO
 
-from leadflow.progress import Reporter
+from leadflow.core.progress import Reporter
+from leadflow.core.settings import progress_tick_seconds
 
 OWN_LOGGERS = ("leadflow", "ingest", "expectations", "notify")
-DEFAULT_TICK_SECONDS = 15.0
 
 
 def configure_logging(log_dir: Path, *, verbose: bool = False) -> Path:
@@ -142,7 +141,7 @@ class ConsoleReporter(Reporter):
         self.out = out or sys.stdout
         self.quiet = quiet
         self.live = not quiet and self.out.isatty()
-        self.tick = float(os.environ.get("LEADFLOW_PROGRESS_SECONDS") or DEFAULT_TICK_SECONDS)
+        self.tick = progress_tick_seconds()
         self._step: str | None = None
         self._started = 0.0
         self._done: tuple[int, int | None] | None = None

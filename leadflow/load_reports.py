@@ -22,36 +22,14 @@ from typing import Any
 
 import duckdb
 
-from ingest.canonical import ENTITIES
 from leadflow import html_page as h
-from leadflow import warehouse as warehouse_db
-from leadflow.config import Settings
+from leadflow.core import warehouse as warehouse_db
+from leadflow.core.canonical import ENTITIES
+from leadflow.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-REPORT_TABLE_COLUMNS = {
-    "run_id": "VARCHAR",
-    "load_id": "VARCHAR",
-    "file_name": "VARCHAR",
-    "channel": "VARCHAR",
-    "status": "VARCHAR",  # loaded / rejected
-    "rows_in_file": "BIGINT",
-    "rows_added": "BIGINT",
-    "rows_new_lead": "BIGINT",  # NULL until the build has run
-    "rows_merged": "BIGINT",  # joined a lead that existed before this file
-    "rows_same_person": "BIGINT",  # joined a lead another row of this file started
-    "rows_new_version": "BIGINT",  # a new version of a record loaded before
-    "rows_flagged": "BIGINT",
-    "flags": "BIGINT",
-    "rows_quarantined": "BIGINT",
-    "rows_already_loaded": "BIGINT",
-    "reason": "VARCHAR",  # why the file was rejected
-    "notes": "VARCHAR",
-    "stage": "VARCHAR",  # validated / built
-    "html_path": "VARCHAR",
-    "csv_path": "VARCHAR",
-    "written_at": "TIMESTAMP",
-}
+REPORT_TABLE_COLUMNS = warehouse_db.LOAD_REPORT_COLUMNS
 ROW_KINDS = {
     "new_lead": "started a new lead",
     "same_person": "same person as another row new in this run (one new lead)",
@@ -92,7 +70,7 @@ def write_load_reports(settings: Settings, run_id: str, *, built: bool) -> dict[
         manifests = _manifests(con, run_id)
         if not manifests:
             return {"load_reports": 0}
-        has_leads = built and _has_table(con, "intermediate", "int_lead_key_map")
+        has_leads = built and warehouse_db.table_exists(con, "intermediate", "int_lead_key_map")
         reports = [_gather(con, m, has_leads) for m in manifests]
         folder = settings.reports_dir / "loads"
         paths = [_write_files(r, folder) for r in reports]
@@ -111,18 +89,8 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> l
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = ? AND table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
-
-
 def _manifests(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
-    if not _has_table(con, "raw", "load_manifest"):
+    if not warehouse_db.table_exists(con, "raw", "load_manifest"):
         return []
     return _rows(
         con,
@@ -136,7 +104,7 @@ def _gather(con: duckdb.DuckDBPyConnection, manifest: dict, has_leads: bool) -> 
     if manifest["status"] != "loaded":
         return report
     params = {"load": manifest["load_id"]}
-    if _has_table(con, "dq", "flags"):
+    if warehouse_db.table_exists(con, "dq", "flags"):
         report.flags = _rows(con, _flags_sql(), params)
     report.quarantined = _rows(
         con,
@@ -146,7 +114,7 @@ def _gather(con: duckdb.DuckDBPyConnection, manifest: dict, has_leads: bool) -> 
     )
     if has_leads:
         report.leads = _lead_rows(con, manifest)
-        if _has_table(con, "intermediate", "int_activity_resolution"):
+        if warehouse_db.table_exists(con, "intermediate", "int_activity_resolution"):
             report.unresolved = _rows(con, _unresolved_sql(), params)
     return report
 
@@ -178,7 +146,7 @@ def _flags_sql() -> str:
 def _lead_rows(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[dict[str, Any]]:
     """Each added intake row and its lead: a new lead, the same person as another row new in
     this run, merged into a lead of an earlier run, or a new version of a known record."""
-    has_dim = _has_table(con, "marts", "dim_leads")
+    has_dim = warehouse_db.table_exists(con, "marts", "dim_leads")
     name = "d.person_name, d.company" if has_dim else "NULL AS person_name, NULL AS company"
     dim_join = "LEFT JOIN marts.dim_leads d ON d.lead_key = k.lead_key" if has_dim else ""
     rows = _rows(
@@ -374,7 +342,7 @@ CSV_HEADER = ["section", "sheet", "row", "field", "check", "severity", "value", 
 def _write_csv(report: FileReport, path: Path) -> None:
     """One line per reported row (flags, quarantine, leads), the summary first; cells Excel
     would run as formulas are neutralised."""
-    from ingest.loader import safe_cell
+    from ingest.files import safe_cell
 
     lines: list[list[Any]] = [
         ["summary", "", "", key.strip(), "", "", value, "", ""]
@@ -414,9 +382,7 @@ def _store(
     *,
     stage: str,
 ) -> None:
-    body = ", ".join(f"{c} {t}" for c, t in REPORT_TABLE_COLUMNS.items())
-    con.execute("CREATE SCHEMA IF NOT EXISTS ops")
-    con.execute(f"CREATE TABLE IF NOT EXISTS ops.load_reports ({body})")
+    warehouse_db.ensure_ops_table(con, "load_reports")
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = []
     for report, (html_path, csv_path) in zip(reports, paths, strict=True):

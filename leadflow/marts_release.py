@@ -15,18 +15,14 @@ from pathlib import Path
 
 import duckdb
 
-from leadflow import warehouse as warehouse_db
+from leadflow.core import warehouse as warehouse_db
 
 SLOTS = ("marts_a", "marts_b")
 RELEASES = "ops.marts_release"
 
 
 def _ensure_release_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("CREATE SCHEMA IF NOT EXISTS ops")
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS {RELEASES} "
-        "(slot VARCHAR, run_id VARCHAR, as_of DATE, released_at TIMESTAMP)"
-    )
+    warehouse_db.ensure_ops_table(con, "marts_release")
 
 
 def current_slot(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import duckdb
 
-from leadflow import warehouse as warehouse_db
-from leadflow.errors import LeadflowError
+from leadflow.core import warehouse as warehouse_db
+from leadflow.core.errors import ConfigurationError
 
 OPS = "ops"
 
 
-class OpsAddressMissing(LeadflowError):
+class OpsAddressMissing(ConfigurationError):
     """The owner directory has no usable address for ops."""
 
 
@@ -61,7 +61,7 @@ def _directory_files(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def _owner_headers(channels_dir: Path) -> tuple[str, str]:
     """The headers the owner channels map to owner_name and email, as a person writes them."""
-    from ingest.channels import load_channels
+    from leadflow.core.channels import load_channels
 
     names: list[str] = []
     emails: list[str] = []

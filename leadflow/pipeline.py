@@ -18,16 +18,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from leadflow import progress
-from leadflow import warehouse as warehouse_db
-from leadflow.config import Settings, is_forward_run
-from leadflow.errors import LeadflowError
+from leadflow.core import progress
+from leadflow.core import warehouse as warehouse_db
+from leadflow.core.clock import is_forward_run
+from leadflow.core.errors import BuildFailed, MailNotDelivered
+from leadflow.core.settings import Settings, child_environment
+
+__all__ = ["BuildFailed"]  # raised by transform; tests and callers catch it here
 
 log = logging.getLogger(__name__)
-
-
-class BuildFailed(LeadflowError):
-    """A model or a test of the data failed: running the same build again repeats it."""
 
 
 def new_run_id() -> str:
@@ -72,7 +71,8 @@ def archive_committed(settings: Settings) -> list[str]:
     file dropped again on purpose has its first copy archived, so it is loaded again as usual
     (a re-drop is recorded as a load that adds nothing, C1). Runs hold the run lock, so no
     live run can be between its commit and its move."""
-    from ingest.loader import inbox_files, move_file, sha256_of
+    from ingest.files import move_file, sha256_of
+    from ingest.inbox import inbox_files
 
     waiting = inbox_files(settings.inbox)
     if not waiting or not settings.warehouse.exists():
@@ -97,11 +97,7 @@ def archive_committed(settings: Settings) -> list[str]:
 def _committed_loads(warehouse: Path) -> dict[str, str]:
     """SHA-256 -> load id of every committed load of a file."""
     with warehouse_db.connect(warehouse, read_only=True) as con:
-        exists = con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = 'raw' AND table_name = 'load_manifest'"
-        ).fetchone()[0]
-        if not exists:
+        if not warehouse_db.table_exists(con, "raw", "load_manifest"):
             return {}
         rows = con.execute(
             "SELECT file_sha256, min(load_id) FROM raw.load_manifest WHERE status = 'loaded' "
@@ -111,7 +107,7 @@ def _committed_loads(warehouse: Path) -> dict[str, str]:
 
 
 def _archived_copy(archive: Path, path: Path, sha: str) -> bool:
-    from ingest.loader import sha256_of
+    from ingest.files import sha256_of
 
     if not archive.is_dir():
         return False
@@ -204,11 +200,7 @@ def transform(
     ]  # fmt: skip
     # No usage statistics: nothing goes to the network at run time, and dbt then writes no
     # .user.yml into the (read-only in the image) project directory.
-    env = {
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        **os.environ,
-        "LEADFLOW_WAREHOUSE": str(settings.warehouse),
-    }
+    env = child_environment(LEADFLOW_WAREHOUSE=str(settings.warehouse))
     # A build killed before the end leaves the previous build's results: never read those.
     (target_dir / "run_results.json").unlink(missing_ok=True)
     started = time.monotonic()
@@ -304,12 +296,7 @@ def _dbt_results(path: Path) -> list[dict[str, Any]]:
 def _store_dbt_results(settings: Settings, run_id: str, results: list[dict[str, Any]]) -> None:
     """Per-node results of every build, so a failure names its model or test afterwards."""
     with warehouse_db.connect(settings.warehouse) as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS ops")
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS ops.dbt_results (run_id VARCHAR, unique_id VARCHAR, "
-            "status VARCHAR, seconds DOUBLE, rows_affected BIGINT, failures BIGINT, "
-            "message VARCHAR)"
-        )
+        warehouse_db.ensure_ops_table(con, "dbt_results")
         con.executemany(
             "INSERT INTO ops.dbt_results VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
@@ -383,20 +370,19 @@ def notify(
         as_of,
         smtp=load_smtp_settings(),
         resend=resend,
+        settings=settings,
     )
     if result["failed"]:  # fail the step: a retry sends only the unsent ones (the ledger)
-        raise RuntimeError(f"{result['failed']} owner emails not delivered for {as_of}: {result}")
+        raise MailNotDelivered(
+            f"{result['failed']} owner emails not delivered for {as_of}: {result}"
+        )
     return result
 
 
 def record_run(settings: Settings, run_id: str, as_of: date, summary: dict[str, Any]) -> None:
     """One row per run with every step's summary and duration (observability)."""
     with warehouse_db.connect(settings.warehouse) as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS ops")
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS ops.run_summary (run_id VARCHAR, as_of DATE, "
-            "finished_at TIMESTAMP, summary JSON)"
-        )
+        warehouse_db.ensure_ops_table(con, "run_summary")
         con.execute(
             "INSERT INTO ops.run_summary VALUES (?, ?, ?, ?)",
             [

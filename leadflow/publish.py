@@ -20,12 +20,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from leadflow import warehouse as warehouse_db
-from leadflow.errors import LeadflowError
+from leadflow.core import warehouse as warehouse_db
+from leadflow.core.errors import LeadflowError
+from leadflow.core.settings import SNAPSHOT_NAME
+
+__all__ = ["SNAPSHOT_NAME", "PublishError", "publish_marts"]
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_NAME = "leadflow_marts.duckdb"
 KEEP_PARQUET_VERSIONS = 3
 STAGING_SUFFIX = ".tmp"
 # Errors a retry can cure (space freed, a share back); a permission or read-only mount cannot.

@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from expectations.suites import ChannelConfig, build_suite, load_channel_configs
-from ingest.canonical import ENTITIES
 from leadflow import html_page as h
-from leadflow import warehouse as warehouse_db
-from leadflow.config import Settings
+from leadflow.core import warehouse as warehouse_db
+from leadflow.core.canonical import ENTITIES
+from leadflow.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from leadflow import warehouse as warehouse_db
-from leadflow.config import REPO_ROOT
+from leadflow.core import warehouse as warehouse_db
+from leadflow.core.errors import ConfigurationError
+from leadflow.core.settings import ROUTING_RULES_ENV as RULES_ENV
+from leadflow.core.settings import routing_rules_path
 
-RULES_ENV = "LEADFLOW_ROUTING_RULES"
-DEFAULT_RULES_PATH = REPO_ROOT / "config" / "routing.yaml"
 # Lead attributes a rule can match on (docs/routing.md): source = first-touch source label,
 # channel = channel of the acquisition record, tags = any tag of any intake record.
 MATCH_FIELDS = ("source", "channel", "city", "province", "industry", "company_size", "tags")
@@ -37,7 +36,7 @@ MEMBER_KEYS = {"owner", "capacity_per_day"}
 TOP_KEYS = {"version", "pools", "rules"}
 
 
-class RoutingRulesError(ValueError):
+class RoutingRulesError(ConfigurationError):
     """The rules file is invalid; the message names the file, the rule and the key."""
 
 
@@ -63,8 +62,7 @@ class RoutingRules:
 
 def default_rules_path() -> Path:
     """`LEADFLOW_ROUTING_RULES`, else `config/routing.yaml` of the repository."""
-    value = os.environ.get(RULES_ENV)
-    return Path(value).expanduser().resolve() if value else DEFAULT_RULES_PATH
+    return routing_rules_path()
 
 
 def normalise(value: str) -> str:

@@ -25,11 +25,14 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from leadflow.errors import LeadflowError
+from leadflow.core.errors import LeadflowError, TransientError
+from leadflow.core.settings import RUN_LOCK_WAIT_ENV as WAIT_ENV
+from leadflow.core.settings import run_lock_wait_seconds as wait_seconds
+
+__all__ = ["WAIT_ENV", "wait_seconds"]  # where a run reads how long it waits for the lock
 
 log = logging.getLogger(__name__)
 
-WAIT_ENV = "LEADFLOW_RUN_LOCK_WAIT_SECONDS"
 POLL_SECONDS = 0.5
 _held: dict[str, int] = {}  # lock paths this process holds -> depth (re-entrant in a process)
 
@@ -46,10 +49,8 @@ class Holder:
         return f"pid {self.pid}{where}, since {self.since}"
 
 
-class RunInProgress(LeadflowError):
+class RunInProgress(TransientError):
     """Another run holds the warehouse: worth trying again once it is done."""
-
-    retryable = True
 
     def __init__(self, path: Path, holder: Holder | None, waited: float) -> None:
         who = holder.describe() if holder else "holder unknown"
@@ -62,20 +63,6 @@ class RunInProgress(LeadflowError):
 
 def lock_path(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".lock")
-
-
-def wait_seconds(default: float = 0) -> float:
-    """How long a run waits for the lock: `LEADFLOW_RUN_LOCK_WAIT_SECONDS`, else `default`."""
-    value = os.environ.get(WAIT_ENV, "").strip()
-    if not value:
-        return default
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1
-    if seconds < 0:
-        raise LeadflowError(f"{WAIT_ENV} must be a number of seconds >= 0, got {value!r}")
-    return seconds
 
 
 def read_holder(path: Path) -> Holder | None:

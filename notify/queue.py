@@ -18,6 +18,8 @@ from datetime import date, datetime
 
 import duckdb
 
+from leadflow.core.errors import WarehouseNotReady
+from leadflow.core.warehouse import table_exists
 from notify.contact import EMAIL_WHOLE_CHARS
 
 log = logging.getLogger(__name__)
@@ -76,7 +78,7 @@ _FREE_TEXT_COLUMNS = frozenset(
 _EMAIL_READ_CHARS = EMAIL_WHOLE_CHARS + 1  # a valid address is shown whole (notify/contact.py)
 
 
-class WarehouseNotReadyError(RuntimeError):
+class WarehouseNotReadyError(WarehouseNotReady):
     """The marts the email is built from are missing: build them before sending."""
 
 
@@ -522,9 +524,4 @@ def _require_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' "
-        "AND table_name = ?",
-        [table],
-    ).fetchone()
-    return bool(row and row[0])
+    return table_exists(con, "marts", table)

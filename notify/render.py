@@ -17,8 +17,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from leadflow.config import DEFAULT_MAIL_MAX_FIELD_CHARS
-from leadflow.publish import SNAPSHOT_NAME
+from leadflow.core.settings import DEFAULT_MAIL_MAX_FIELD_CHARS, SNAPSHOT_NAME
 from notify.locale import load_locale
 from notify.queue import ITEM_TYPES, OPS_OWNER, OwnerQueue, QueueItem
 from notify.wording import (

@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from leadflow import warehouse as warehouse_db
-from leadflow.config import is_forward_run, load_settings
+from leadflow.core import warehouse as warehouse_db
+from leadflow.core.clock import is_forward_run
+from leadflow.core.settings import Settings, load_settings
 from notify import ledger
 from notify.deliver import (
     DeliveryError,
@@ -57,15 +58,17 @@ def send_owner_emails(
     max_attempts: int = 3,
     max_items_per_section: int | None = None,
     new_leads: bool | None = None,
+    settings: Settings | None = None,
 ) -> dict:
     """Send (or write) one email per owner with items on `as_of`; see notify.ledger for reruns.
 
     Each section lists at most `max_items_per_section` items (default: the setting
     `LEADFLOW_MAIL_MAX_ITEMS_PER_SECTION`) and counts all of them. `new_leads`: send same-day
     "new leads" emails to owners already mailed for `as_of` (default: `LEADFLOW_MAIL_NEW_LEADS`
-    in a forward run, never in a backfill).
+    in a forward run, never in a backfill). `settings`: the run's (the pipeline passes them);
+    without, the deployment's as `load_settings` reads them.
     """
-    settings = load_settings()
+    settings = settings or load_settings()
     if max_items_per_section is None:
         max_items_per_section = settings.mail_max_items_per_section
     limits = ReadLimits(

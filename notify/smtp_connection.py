@@ -9,11 +9,12 @@ installed: then `AIRFLOW_CONN_<CONN_ID>` (URI or JSON) is parsed here with the s
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from leadflow.core.settings import airflow_connection_env
 
 DEFAULT_FROM_LOCAL_PART = "leadflow"
 
@@ -32,6 +33,12 @@ class SmtpSettings:
     @property
     def endpoint(self) -> str:
         return f"{self.host}:{self.port}"
+
+
+def preload_airflow() -> None:
+    """Import Airflow now: its import points the root logger at stdout, so a run that will look
+    up the SMTP connection imports it before setting up its own logging, which then stays."""
+    import airflow.sdk  # noqa: F401
 
 
 def load_smtp_settings(conn_id: str = "smtp_default") -> SmtpSettings | None:
@@ -93,7 +100,7 @@ def parse_connection(value: str) -> SmtpSettings | None:
 
 
 def _settings_from_env(conn_id: str) -> SmtpSettings | None:
-    value = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+    value = airflow_connection_env(conn_id)
     return parse_connection(value) if value else None
 
 

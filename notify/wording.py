@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from leadflow.config import cutoff_utc
+from leadflow.core.clock import cutoff_utc
 from notify.contact import Link, email_link, phone_link, shorten
 from notify.locale import Locale
 from notify.queue import QueueItem, StaleChannel, UnknownOwner

@@ -31,7 +31,7 @@ class DemoRun:
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    from leadflow.demo_data import generate
+    from tools.demo.data import generate
 
     root = tmp_path_factory.mktemp("e2e")
     data_dir = root / "data"

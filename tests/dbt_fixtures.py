@@ -1,7 +1,7 @@
 """Build a DuckDB warehouse shaped like ingest's (raw.*, dq.flags) and run dbt on it, for tests.
 
-The tables come from ingest's and validation's own DDL (``ingest.canonical.ENTITIES`` columns), so
-the fixtures follow the contract.
+The tables come from ingest's and validation's own DDL (``leadflow.core.canonical.ENTITIES``
+columns), so the fixtures follow the contract.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from expectations.flags import ensure_flags_table
-from ingest.loader import ensure_raw_schema
+from ingest.landing import ensure_raw_schema
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT = REPO_ROOT / "dbt_project"

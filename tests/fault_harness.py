@@ -56,7 +56,7 @@ def _wrap(module: str, name: str, point: str, nth: int, *, after: bool) -> None:
 def _kill_dbt_after(point: str, marker: str) -> None:
     """Let dbt run, reading its output; once a line has `marker`, kill this process only. The
     dbt child is not killed here: it must die with its parent (PR_SET_PDEATHSIG, pipeline)."""
-    progress = importlib.import_module("leadflow.progress")
+    progress = importlib.import_module("leadflow.core.progress")
 
     def run(command: list[str], env: dict[str, str], **_: Any) -> tuple[int, str]:
         with subprocess.Popen(
@@ -81,7 +81,7 @@ def _kill_dbt_after(point: str, marker: str) -> None:
 # Parquet staged, nothing swapped), between two emails (two delivered and recorded).
 POINTS: dict[str, Callable[[str], None]] = {
     "ingest.mid_file": lambda p: _wrap("ingest.loader", "land_batch", p, 3, after=True),
-    "ingest.before_archive": lambda p: _wrap("ingest.loader", "_file_away", p, 1, after=False),
+    "ingest.before_archive": lambda p: _wrap("ingest.loader", "file_away", p, 1, after=False),
     "validate.mid_batch": lambda p: _wrap(
         "expectations.validate", "_validate_batch", p, 2, after=False
     ),

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.channels import ChannelConfigError, load_channels, validate_channels
 from leadflow.cli import main
+from leadflow.core.channels import ChannelConfigError, load_channels, validate_channels
 from tests.e2e_support import REPO
 
 CHANNELS = REPO / "ingest" / "channels"

@@ -11,13 +11,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingest.channels import load_channels
-from ingest.check import check_files
 from ingest.loader import ingest_inbox
+from leadflow.check import check_files
 from leadflow.cli import main
-from leadflow.demo_data import generate
+from leadflow.core.channels import load_channels
 from tests.conftest import AS_OF, SEED
 from tests.e2e_support import REPO
+from tools.demo.data import generate
 
 CHANNELS = REPO / "ingest" / "channels"
 REALDATA = REPO / "tests" / "data" / "realdata"

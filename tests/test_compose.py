@@ -104,8 +104,8 @@ def covered(path: PurePosixPath, roots: set[PurePosixPath]) -> bool:
 def paths_the_pipeline_reads() -> set[Path]:
     """Repo paths the code reads at run time: the settings' defaults, the routing rules, the mail
     templates, and every `REPO_ROOT / "..."` of the packages (so a new one is checked too)."""
-    from leadflow.config import REPO_ROOT, load_settings
-    from leadflow.routing_rules import DEFAULT_RULES_PATH
+    from leadflow.core.settings import DEFAULT_ROUTING_RULES as DEFAULT_RULES_PATH
+    from leadflow.core.settings import REPO_ROOT, load_settings
     from notify.render import TEMPLATES_DIR
 
     settings = load_settings()

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from leadflow import progress
 from leadflow.console import ConsoleReporter, file_line, step_line
+from leadflow.core import progress
 
 
 class Terminal(io.StringIO):

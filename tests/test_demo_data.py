@@ -18,8 +18,8 @@ import pytest
 import yaml
 from phonenumbers import PhoneNumberType
 
-from leadflow import demo_data
-from leadflow.demo import writers
+from tools.demo import data as demo_data
+from tools.demo import writers
 
 AS_OF = date(2026, 11, 27)
 CHANNELS_DIR = Path(__file__).resolve().parents[1] / "ingest" / "channels"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from leadflow.cli import main
-from leadflow.demo_data import DEMO_MARKER
 from tests.e2e_support import REPO
+from tools.demo.data import DEMO_MARKER
 
 
 def test_a_folder_with_a_persons_files_is_refused_and_left_as_it_is(

@@ -10,7 +10,7 @@ from email.parser import BytesParser
 import duckdb
 import pytest
 
-from leadflow.config import load_settings
+from leadflow.core.settings import load_settings
 from leadflow.pipeline import run_all
 from tests.conftest import AS_OF, DemoRun
 from tests.warehouse_compare import (  # differ between two runs by design (C9)

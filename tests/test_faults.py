@@ -23,13 +23,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from leadflow.demo_data import generate
 from leadflow.publish import SNAPSHOT_NAME
 from tests.conftest import AS_OF, SEED
 from tests.e2e_support import BIN, REPO
 from tests.fault_harness import KILLED
 from tests.notify_fixtures import RecordingHandler, free_port, start_smtp
 from tests.warehouse_compare import differences, parquet_differences
+from tools.demo.data import generate
 
 CHAIN = (
     "ingest.mid_file",

@@ -9,7 +9,7 @@ import pytest
 
 from ingest.inbox import inbox_files, retry_files
 from leadflow.cli import main
-from leadflow.errors import InboxMissing, NotRetryable
+from leadflow.core.errors import InboxMissing, NotRetryable
 from tests.test_ingest import BADGE_HEADER_EN, GOOD_ROWS, Inbox, badge_csv
 
 

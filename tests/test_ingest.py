@@ -11,8 +11,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from ingest.canonical import R12_TEMPLATE_HEADERS
 from ingest.loader import ingest_inbox
+from leadflow.core.canonical import R12_TEMPLATE_HEADERS
 from tests.e2e_support import REPO
 
 CHANNELS = REPO / "ingest" / "channels"

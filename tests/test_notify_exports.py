@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from leadflow.config import DEFAULT_MAIL_MAX_FIELD_CHARS, load_settings
+from leadflow.core.settings import DEFAULT_MAIL_MAX_FIELD_CHARS, load_settings
 from leadflow.pipeline import run_all
 from notify.contact import shorten
 from tests.mail_browser import Browser, chromium_path

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from leadflow.config import (
+from leadflow.core.settings import (
     DEFAULT_MAIL_MAX_FIELD_CHARS,
     DEFAULT_MAIL_MAX_ITEMS,
     DEFAULT_MAIL_MAX_ITEMS_PER_SECTION,

@@ -2,7 +2,7 @@
 
 Real components as in test_notify_service: a DuckDB file with the marts notify reads, and an
 aiosmtpd server on loopback; N comes from `LEADFLOW_MAIL_MAX_ITEMS_PER_SECTION` (default:
-`leadflow.config.DEFAULT_MAIL_MAX_ITEMS_PER_SECTION`, CAP below).
+`leadflow.core.settings.DEFAULT_MAIL_MAX_ITEMS_PER_SECTION`, CAP below).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from leadflow.config import DEFAULT_MAIL_MAX_ITEMS_PER_SECTION as CAP
+from leadflow.core.settings import DEFAULT_MAIL_MAX_ITEMS_PER_SECTION as CAP
 from notify import send_owner_emails
 from notify.queue import OwnerQueue, QueueItem, _item_order, read_owner_queues
 from notify.render import render_owner_email

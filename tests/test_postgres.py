@@ -46,7 +46,7 @@ RAW_SCHEMAS = ("raw", "dq")  # what ingest and validation write; dbt builds ever
 PROJECT_SCHEMAS = (*RAW_SCHEMAS, "rules", "staging", "intermediate", "marts")
 REL_TOL = 1e-9
 
-# DuckDB column type -> PostgreSQL type of the raw tables (ingest/canonical.py KIND_SQL_TYPES).
+# DuckDB column type -> PostgreSQL type of the raw tables (core/canonical.py KIND_SQL_TYPES).
 # Timestamps stay naive UTC; JSON becomes jsonb. An unknown type fails loudly.
 PG_TYPES: dict[str, str] = {
     "VARCHAR": "text",
@@ -194,8 +194,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     from psycopg.conninfo import conninfo_to_dict
 
     from leadflow import pipeline
-    from leadflow.config import load_settings
-    from leadflow.demo_data import generate
+    from leadflow.core.settings import load_settings
+    from tools.demo.data import generate
 
     if not PG_DSN:
         pytest.fail("LEADFLOW_PG_DSN is not set: run `make test-postgres` (starts PostgreSQL)")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest import readers
-from ingest.canonical import R12_TEMPLATE_HEADERS
+from leadflow.core.canonical import R12_TEMPLATE_HEADERS
 from tests.test_ingest import make_referral_workbook
 
 

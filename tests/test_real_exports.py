@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 
 from expectations.flags import ensure_flags_table
-from ingest.canonical import R12_TEMPLATE_HEADERS
-from ingest.channels import ChannelError, load_channels
 from ingest.loader import ingest_inbox
 from leadflow import pipeline
-from leadflow.config import load_settings
+from leadflow.core.canonical import R12_TEMPLATE_HEADERS
+from leadflow.core.channels import ChannelError, load_channels
+from leadflow.core.settings import load_settings
 from tests.e2e_support import REPO
 
 REALDATA = REPO / "tests" / "data" / "realdata"

@@ -25,9 +25,9 @@ import duckdb
 import pytest
 
 from leadflow import pipeline
-from leadflow.config import load_settings
+from leadflow.core.settings import DEFAULT_ROUTING_RULES as DEFAULT_RULES_PATH
+from leadflow.core.settings import load_settings
 from leadflow.routing_rules import (
-    DEFAULT_RULES_PATH,
     RoutingRulesError,
     load_routing_rules,
     parse_routing_rules,

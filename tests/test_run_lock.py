@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from leadflow.errors import LeadflowError
+from leadflow.core.errors import LeadflowError
 from leadflow.run_lock import RunInProgress, lock_path, read_holder, run_lock, wait_seconds
 from tests.e2e_support import BIN, REPO
 
@@ -230,6 +230,24 @@ def test_dag_task_fails_for_good_on_a_fault_only_a_person_can_fix(
         dag_module._locked("publish", full_disk)
     assert not isinstance(raised.value, AirflowFailException)
     assert lock_path(task_context).read_text() == ""  # released after the failure
+
+
+def test_each_kind_of_error_maps_to_airflow_in_one_place(dag_module) -> None:
+    """Terminal errors fail the task at once, transient ones are retried, bugs pass unchanged."""
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+    from leadflow.core import errors
+
+    terminal = [errors.BuildFailed("x"), errors.ConfigurationError("x"), errors.InboxMissing("x")]
+    transient = [errors.MailNotDelivered("x"), errors.TransientError("x")]
+    for exc in terminal:
+        assert isinstance(dag_module.airflow_error(exc), AirflowFailException), exc
+    for exc in transient:
+        mapped = dag_module.airflow_error(exc)
+        assert isinstance(mapped, AirflowException), exc
+        assert not isinstance(mapped, AirflowFailException), exc
+    bug = KeyError("a bug")
+    assert dag_module.airflow_error(bug) is bug
 
 
 def test_in_airflow_a_busy_lock_is_retried_and_a_fault_a_person_must_fix_is_not(

@@ -18,10 +18,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from leadflow.config import load_settings
-from leadflow.demo_data import generate
+from leadflow.core.settings import load_settings
 from tests.conftest import AS_OF, SEED
 from tests.e2e_support import BIN
+from tools.demo.data import generate
 
 LATER = date(2026, 11, 27)  # "today" for the second run: a backfill for AS_OF
 BROKEN = "Name,Company\nAna Souza,Acme\n"  # no scan time, no contact: rejected

@@ -9,11 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from leadflow.config import load_settings
-from leadflow.demo_data import generate
+from leadflow.core.settings import load_settings
 from leadflow.pipeline import run_all
 from tests.conftest import AS_OF, SEED
 from tests.e2e_support import run_dag_test
+from tools.demo.data import generate
 
 
 def demo_settings(root: Path):

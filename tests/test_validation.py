@@ -19,9 +19,9 @@ import pytest
 import yaml
 
 from expectations.suites import ChannelConfig, build_suite, load_channel_configs
-from ingest.canonical import ENTITIES
-from ingest.channels import ChannelConfigError
-from ingest.loader import ensure_raw_schema
+from ingest.landing import ensure_raw_schema
+from leadflow.core.canonical import ENTITIES
+from leadflow.core.channels import ChannelConfigError
 
 AS_OF = date(2024, 6, 15)  # cut-off: 2024-06-14 16:00 UTC
 TZ = "Asia/Shanghai"

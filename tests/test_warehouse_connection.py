@@ -1,4 +1,4 @@
-"""Every step opens the warehouse through `leadflow.warehouse.connect`, which bounds DuckDB."""
+"""Every step opens the warehouse through `leadflow.core.warehouse.connect`, which bounds DuckDB."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from leadflow import warehouse
+from leadflow.core import warehouse
 
 
 def test_default_memory_limit_is_two_gigabytes(tmp_path: Path, monkeypatch) -> None:

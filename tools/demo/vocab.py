@@ -1,7 +1,7 @@
 """Word lists and text templates for the demo data: mostly Chinese, all GBK-encodable.
 
 Identity parts (cities, brand characters, company cores, surnames) carry a romanisation so that
-e-mail domains and local parts can be derived from them; `leadflow.demo.people` combines them
+e-mail domains and local parts can be derived from them; `tools.demo.people` combines them
 into company names and domains that are unique by construction.
 """
 

@@ -1,20 +1,36 @@
-"""One place for run configuration: paths, business timezone and as-of date (C4).
+"""Every environment variable leadflow reads, with its default: the only module that reads them.
 
-Every value has a default for the embedded set-up (DuckDB file, local outbox) and can be
-overridden by an environment variable or an explicit argument. Only `resolve_as_of` reads the
-wall clock, and only when no as-of date was given (C4).
+Run configuration (paths, business timezone, mail limits) is one frozen `Settings`; the few knobs
+read where they act (DuckDB's memory caps, the run lock's wait, the routing rules file, the
+console's tick, a pinned today, an Airflow connection given by environment) are functions here,
+read at call time so that a test or an operator can set them per process. Every value has a
+default for the embedded set-up (DuckDB file, local outbox); explicit arguments win over both.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from leadflow.core.errors import ConfigurationError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# The business timezone (C4) unless LEADFLOW_TIMEZONE names another IANA zone; a channel's
+# own export timezone defaults to it too.
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+# DuckDB takes 80 % of RAM by default; at 1M leads the steps then held 7-10 GB each. With a limit
+# it spills big joins and sorts to `<warehouse>.tmp/` (the dbt profile reads the same variable
+# with the same default). Ingest and validation stream one file or part at a time and take a
+# smaller cap, leaving room to their Arrow tables and GX frames (1M leads: 3.3 -> 2.4 GB peak).
+DEFAULT_MEMORY_LIMIT = "2GB"
+DEFAULT_STREAMING_MEMORY_LIMIT = "1GB"
+RUN_LOCK_WAIT_ENV = "LEADFLOW_RUN_LOCK_WAIT_SECONDS"
+ROUTING_RULES_ENV = "LEADFLOW_ROUTING_RULES"
+DEFAULT_ROUTING_RULES = REPO_ROOT / "config" / "routing.yaml"
+DEFAULT_PROGRESS_SECONDS = 15.0
+SNAPSHOT_NAME = "leadflow_marts.duckdb"  # the BI snapshot in the publish folder (mail names it)
 INBOX_ASSET_NAME = "leadflow_inbox"  # the Airflow asset that says files wait in the inbox
 # Owner emails stay under ~100 KB of HTML (Gmail clips longer ones) even when every listed field
 # is as long as the cap allows (docs/mail.md: measured sizes): at most 20 items per section, 30
@@ -36,7 +52,7 @@ def _env_positive_int(name: str, default: int) -> int:
     if not value:
         return default
     if not (value.isascii() and value.isdigit()) or int(value) < 1:
-        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+        raise ConfigurationError(f"{name} must be a positive whole number, got {value!r}")
     return int(value)
 
 
@@ -45,7 +61,9 @@ def _env_bool(name: str, default: bool) -> bool:
     if not value:
         return default
     if value not in _TRUE + _FALSE:
-        raise ValueError(f"{name} must be one of {', '.join(_TRUE + _FALSE)}, got {value!r}")
+        raise ConfigurationError(
+            f"{name} must be one of {', '.join(_TRUE + _FALSE)}, got {value!r}"
+        )
     return value in _TRUE
 
 
@@ -115,27 +133,56 @@ def load_settings(**overrides: Path | str | None) -> Settings:
     return settings.with_paths(**overrides)
 
 
-def today_in(tz: ZoneInfo) -> date:
-    """The business date now: the only wall-clock read of the project (C4). `LEADFLOW_TODAY`
-    pins it, so tests and benchmarks can exercise forward runs on fixed-anchor data."""
-    pinned = os.environ.get("LEADFLOW_TODAY")
-    return date.fromisoformat(pinned) if pinned else datetime.now(tz).date()
+def memory_limit_setting(*, streaming: bool = False) -> tuple[str, str]:
+    """The variable that caps DuckDB's memory for this kind of step, and its value."""
+    name = "LEADFLOW_DUCKDB_STREAMING_MEMORY_LIMIT" if streaming else "LEADFLOW_DUCKDB_MEMORY_LIMIT"
+    default = DEFAULT_STREAMING_MEMORY_LIMIT if streaming else DEFAULT_MEMORY_LIMIT
+    return name, os.environ.get(name, "").strip() or default
 
 
-def resolve_as_of(value: str | date | None, tz: ZoneInfo) -> date:
-    if value is None or value == "":
-        return today_in(tz)
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
+def run_lock_wait_seconds(default: float = 0) -> float:
+    """How long a run waits for the run lock: `LEADFLOW_RUN_LOCK_WAIT_SECONDS`, else `default`."""
+    value = os.environ.get(RUN_LOCK_WAIT_ENV, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if seconds < 0:
+        raise ConfigurationError(
+            f"{RUN_LOCK_WAIT_ENV} must be a number of seconds >= 0, got {value!r}"
+        )
+    return seconds
 
 
-def cutoff_utc(as_of: date, tz: ZoneInfo) -> datetime:
-    """00:00 business time at the start of `as_of`, as a naive UTC timestamp (C4)."""
-    local_midnight = datetime.combine(as_of, time.min, tzinfo=tz)
-    return local_midnight.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+def routing_rules_path() -> Path:
+    """`LEADFLOW_ROUTING_RULES`, else `config/routing.yaml` of the repository."""
+    return _env_path(ROUTING_RULES_ENV, DEFAULT_ROUTING_RULES)
 
 
-def is_forward_run(as_of: date, tz: ZoneInfo) -> bool:
-    """A forward run is one for today (C9); anything earlier is a backfill."""
-    return as_of >= today_in(tz)
+def progress_tick_seconds() -> float:
+    """How often the console's live display redraws (`LEADFLOW_PROGRESS_SECONDS`)."""
+    return float(os.environ.get("LEADFLOW_PROGRESS_SECONDS") or DEFAULT_PROGRESS_SECONDS)
+
+
+def pinned_today() -> str | None:
+    """`LEADFLOW_TODAY`: pins the business date, so tests and benchmarks can exercise forward
+    runs on fixed-anchor data (read by the clock, `leadflow.core.clock`)."""
+    return os.environ.get("LEADFLOW_TODAY") or None
+
+
+def airflow_connection_env(conn_id: str) -> str | None:
+    """An Airflow connection given by environment (`AIRFLOW_CONN_<ID>`), as Airflow reads it."""
+    return os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}") or None
+
+
+def default_airflow_home(settings: Settings) -> None:
+    """Airflow (imported to look up the SMTP connection) creates $AIRFLOW_HOME/logs, by default
+    ~/airflow/logs: a home under the data dir keeps every write there."""
+    os.environ.setdefault("AIRFLOW_HOME", str(settings.data_dir / "airflow"))
+
+
+def child_environment(**values: str) -> dict[str, str]:
+    """The environment of a child process (dbt): this one's, under `values` set by the run."""
+    return {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **os.environ, **values}

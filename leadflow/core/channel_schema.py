@@ -1,14 +1,14 @@
 """The schema of a channel YAML file, checked when the file is read (issue 14).
 
 Two layers: a pydantic model of the document's shape (keys, types, allowed words), then the
-checks that need the canonical entities (`ingest.canonical`): field names, value-map targets,
+checks that need the canonical entities (`leadflow.core.canonical`): field names, value-map targets,
 `required` naming a field the channel maps, date formats that DuckDB reads back. Every problem
 names the file, the line, the key and, where one is close, a suggestion:
 
     web_form.yaml:4: fileds: unknown key `fileds`, did you mean `fields`?
 
 `check_channel_doc` returns all problems of a document at once (a person fixes them in one go);
-`ingest.channels` turns them into a `ChannelConfigError` when any is an error.
+`leadflow.core.channels` turns them into a `ChannelConfigError` when any is an error.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ingest.canonical import CARE_TYPES, ENTITIES, FOLLOW_UP_CHANNELS, GRADES, STATUSES
-from ingest.derived import DERIVATIONS
+from leadflow.core.canonical import CARE_TYPES, ENTITIES, FOLLOW_UP_CHANNELS, GRADES, STATUSES
+from leadflow.core.derived import DERIVATIONS
+from leadflow.core.settings import DEFAULT_TIMEZONE
 
 ERROR = "error"
 WARNING = "warning"
@@ -111,7 +112,7 @@ class ChannelDoc(_Section):
     encoding: Text = "auto"
     delimiter: Text = "auto"
     sheets: Aliases = "all"
-    timezone: Text = "Asia/Shanghai"
+    timezone: Text = DEFAULT_TIMEZONE
     phone_region: Text = "CN"
     id_namespace: Text | None = None
     export_id: Text | None = None

@@ -29,18 +29,11 @@ from expectations.evaluate import suite_flags
 from expectations.flags import empty_flags
 from expectations.suites import ChannelConfig, build_suite, channel_config
 from expectations.validate import owner_directory, read_batch
-from ingest.canonical import ENTITIES
-from ingest.channels import Channel, ChannelConfigError, channel_for, header_key
-from ingest.loader import (
-    FileResult,
-    PreparedFile,
-    SheetMapping,
-    ensure_raw_schema,
-    header_scorer,
-    load_file,
-    prepare_file,
-    unmatched_reason,
-)
+from ingest.landing import FileResult, ensure_raw_schema
+from ingest.loader import PreparedFile, load_file, prepare_file, unmatched_reason
+from ingest.mapping import SheetMapping, header_scorer
+from leadflow.core.canonical import ENTITIES
+from leadflow.core.channels import Channel, ChannelConfigError, channel_for, header_key
 
 log = logging.getLogger(__name__)
 
@@ -410,7 +403,7 @@ def channels_for_check(
     """The channels a check uses: the folder's, and the one being written (`--channel`). With
     `--channel`, problems of the folder's other files are warnings (the check goes on); without
     it, they stop the check like they stop a run."""
-    from ingest.channels import read_channel_file, validate_channels
+    from leadflow.core.channels import read_channel_file, validate_channels
 
     channels, problems = validate_channels(channels_dir)
     forced = None

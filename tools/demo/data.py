@@ -75,7 +75,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from leadflow.demo.generator import run
+from tools.demo.generator import run
 
 __all__ = ["generate", "default_truth_path"]
 
@@ -116,7 +116,7 @@ def claim_demo_dir(folder: Path) -> str:
     import shutil
 
     from ingest.inbox import inbox_files
-    from leadflow.errors import LeadflowError
+    from leadflow.core.errors import LeadflowError
 
     folder = Path(folder)
     if folder.exists():

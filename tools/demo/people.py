@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import permutations
 
-from leadflow.demo import vocab
-from leadflow.demo.rand import Weighted
+from tools.demo import vocab
+from tools.demo.rand import Weighted
 
 OWNER_DOMAIN = "leadflow-demo.example"
 

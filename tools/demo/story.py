@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
-from leadflow.demo import vocab
-from leadflow.demo.people import (
+from tools.demo import vocab
+from tools.demo.people import (
     ACTIVE_ZH_REPS,
     BOOTH_REPS_EN,
     BOOTH_REPS_ZH,
@@ -25,7 +25,7 @@ from leadflow.demo.people import (
     IdentityFactory,
     Person,
 )
-from leadflow.demo.rand import Weighted
+from tools.demo.rand import Weighted
 
 WINDOW_DAYS = 120
 CADENCE_DAYS = {"A": 7, "B": 14, "C": 30}  # R5 contact cadence

@@ -1,6 +1,6 @@
 """Drives the demo-data generation: persons company by company, rows through spools, then files.
 
-See `leadflow.demo_data` for the public API and the ground-truth schema.
+See `tools.demo.data` for the public API and the ground-truth schema.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from ingest.canonical import R12_TEMPLATE_HEADERS
-from leadflow.demo.people import OWNERS, IdentityFactory
-from leadflow.demo.rand import DemoRandom, Weighted
-from leadflow.demo.story import (
+from leadflow.core.canonical import R12_TEMPLATE_HEADERS
+from leadflow.core.settings import DEFAULT_TIMEZONE
+from tools.demo.people import OWNERS, IdentityFactory
+from tools.demo.rand import DemoRandom, Weighted
+from tools.demo.story import (
     BADGE_EN,
     BADGE_ZH,
     REFERRAL,
@@ -30,9 +31,9 @@ from leadflow.demo.story import (
     Story,
     StoryTeller,
 )
-from leadflow.demo.writers import CsvSink, JsonArraySink, Spool, TruthWriter, XlsxSink
+from tools.demo.writers import CsvSink, JsonArraySink, Spool, TruthWriter, XlsxSink
 
-BUSINESS_TIMEZONE = "Asia/Shanghai"
+BUSINESS_TIMEZONE = DEFAULT_TIMEZONE  # the demo is written in the default business timezone
 UNDECODABLE_BYTES = b"\xff\xff"  # 0xff starts no character in GBK or GB18030
 
 OWNER_HEADER = ["name", "email", "language", "manager", "active"]

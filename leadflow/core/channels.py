@@ -11,13 +11,14 @@ from typing import Any
 
 import yaml
 
-from ingest.canonical import ENTITIES, Entity
-from ingest.channel_schema import ERROR, YAML_LOADER, Problem, check_channel_doc, map_target
-from ingest.derived import DERIVATIONS, Derivation
-from leadflow.errors import LeadflowError
+from leadflow.core.canonical import ENTITIES, Entity
+from leadflow.core.channel_schema import ERROR, YAML_LOADER, Problem, check_channel_doc, map_target
+from leadflow.core.derived import DERIVATIONS, Derivation
+from leadflow.core.errors import ConfigurationError
+from leadflow.core.settings import DEFAULT_TIMEZONE
 
 
-class ChannelError(LeadflowError, ValueError):
+class ChannelError(ConfigurationError):
     """A channel YAML file that cannot be used."""
 
 
@@ -63,7 +64,7 @@ class Channel:
     encoding: str = "auto"
     delimiter: str = "auto"
     sheets: str | tuple[str, ...] = "all"
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     phone_region: str = "CN"
     id_namespace: str | None = None
     export_id: str | None = None
@@ -74,7 +75,8 @@ class Channel:
     value_maps: dict[str, dict[str, str | None]] = field(default_factory=dict)
     case: dict[str, str] = field(default_factory=dict)  # field -> lower / upper
     ignore: tuple[str, ...] = ()
-    required: tuple[Any, ...] = ()
+    # groups of canonical fields of which the file must carry at least one column (C6)
+    required: tuple[tuple[str, ...], ...] = ()
     freshness_days: int | None = None
     derive: tuple[Derivation, ...] = ()  # activity records parsed out of free-text cells
     records: tuple[RecordMapping, ...] = ()  # further records of each row (C1)
@@ -84,13 +86,7 @@ class Channel:
 
     def required_columns(self) -> list[tuple[str, ...]]:
         """Groups of canonical fields of which the file must carry at least one column."""
-        groups: list[tuple[str, ...]] = []
-        for item in self.required:
-            if isinstance(item, dict):
-                groups.append(tuple(item["any_of"]))
-            else:
-                groups.append((item,))
-        return groups
+        return list(self.required)
 
 
 def header_key(text: str) -> str:
@@ -107,12 +103,22 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+def _required_group(item: Any) -> tuple[str, ...]:
+    """`required: [email]` or `required: [{any_of: [phone, email]}]`, read once, here."""
+    return tuple(item["any_of"]) if isinstance(item, dict) else (str(item),)
+
+
 def parse_channel(doc: dict[str, Any], path: Path, text: str = "") -> Channel:
-    """Check one YAML document against the schema (`ingest.channel_schema`) and convert it;
+    """Check one YAML document against the schema (`leadflow.core.channel_schema`) and convert it;
     every error of the file is raised at once, naming the file, line and key."""
     problems = check_channel_doc(doc, path.name, text)
     if any(p.severity == ERROR for p in problems):
         raise ChannelConfigError(problems)
+    return _channel(doc, path)
+
+
+def _channel(doc: dict[str, Any], path: Path) -> Channel:
+    """A document the schema accepted, as a `Channel`."""
     entity = ENTITIES[doc["entity"]]
     name = str(doc["channel"])
     sheets = doc.get("sheets", "all")
@@ -125,7 +131,7 @@ def parse_channel(doc: dict[str, Any], path: Path, text: str = "") -> Channel:
         encoding=str(doc.get("encoding", "auto")),
         delimiter=str(doc.get("delimiter", "auto")),
         sheets=sheets if sheets == "all" else _as_tuple(sheets),
-        timezone=str(doc.get("timezone", "Asia/Shanghai")),
+        timezone=str(doc.get("timezone", DEFAULT_TIMEZONE)),
         phone_region=str(doc.get("phone_region", "CN")),
         id_namespace=doc.get("id_namespace", name),
         export_id=doc.get("export_id"),
@@ -144,7 +150,7 @@ def parse_channel(doc: dict[str, Any], path: Path, text: str = "") -> Channel:
         value_maps=_value_maps(doc.get("value_maps")),
         case={str(k): str(v) for k, v in (doc.get("case") or {}).items()},
         ignore=_as_tuple(doc.get("ignore")),
-        required=tuple(doc.get("required") or ()),
+        required=tuple(_required_group(item) for item in doc.get("required") or ()),
         freshness_days=doc.get("freshness_days"),
         derive=tuple(DERIVATIONS[d["parser"]](d["from"]) for d in doc.get("derive") or ()),
         records=tuple(_record_mapping(item, name) for item in doc.get("records") or ()),
@@ -195,7 +201,7 @@ def read_channel_file(path: Path) -> tuple[Channel | None, list[Problem]]:
     problems = check_channel_doc(doc, path.name, text)
     if any(p.severity == ERROR for p in problems):
         return None, problems
-    return parse_channel(doc, path, text), problems
+    return _channel(doc, path), problems  # checked once, just above
 
 
 def channel_files(channels_dir: Path) -> list[Path]:

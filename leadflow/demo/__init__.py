@@ -1,1 +1,0 @@
-"""Demo-data generator internals; the public entry point is `leadflow.demo_data.generate`."""

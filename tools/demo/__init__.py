@@ -1,0 +1,1 @@
+"""Demo-data generator internals; the public entry point is `tools.demo.data.generate`."""
