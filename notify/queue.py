@@ -479,7 +479,7 @@ def _read_unknown_owners(
 def _read_stale_channels(
     con: duckdb.DuckDBPyConnection, as_of: date, limits: ReadLimits
 ) -> tuple[tuple[StaleChannel, ...], int]:
-    if not _table_exists(con, "stale_channels"):
+    if not _table_exists(con, "ops_stale_channels"):
         return (), 0
     total = con.execute(
         "SELECT count(*) FROM marts.ops_stale_channels WHERE as_of = ?", [as_of]

@@ -54,10 +54,11 @@ def visible(html: str) -> str:
 
 def own_words(text: str, language: str) -> str:
     """`text` without the sample's data values and the proper names it may contain."""
-    for value in sorted(data_values(language), key=len, reverse=True):
-        text = text.replace(value, " ")
+    # proper names first: a data value such as the owner `ops` is part of `marts.ops_owner_queue`
     for name in PROPER_NAMES:
         text = text.replace(name, " ")
+    for value in sorted(data_values(language), key=len, reverse=True):
+        text = text.replace(value, " ")
     text = re.sub(r"\+\d[\d ]+", " ", text)  # phone numbers, grouped or masked
     return re.sub(r"\d+\*+\d+", " ", text)
 

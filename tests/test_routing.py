@@ -186,6 +186,8 @@ def test_transform_routes_only_in_forward_runs(
     monkeypatch.setattr(pipeline, "_store_dbt_results", lambda settings, run_id, results: None)
     monkeypatch.setattr(pipeline, "mart_row_counts", lambda warehouse: {})
     monkeypatch.setattr(pipeline, "routing_assignments", lambda warehouse, as_of: {})
+    # no real build, so no manifest: the release shows no marts
+    monkeypatch.setattr("leadflow.marts_release.project_marts", lambda manifest: frozenset())
     settings = load_settings(warehouse=tmp_path / "wh.duckdb").with_paths(data_dir=tmp_path)
     result = pipeline.transform(
         settings, date.fromisoformat(D1), "run-1", file_triggered=file_triggered

@@ -116,7 +116,10 @@ def test_a_run_prints_a_line_per_file_and_step_and_no_library_chatter(runs: Runs
     out, err = runs.first.stdout, runs.first.stderr
     lines = out.splitlines()
     assert re.match(r"leadflow run \S+ for 2026-11-20 \(forward run\)$", lines[0])
-    assert len(lines) < 40, out  # was 271 lines, 214 of them GX's "Skipping registering"
+    # was 271 lines, 214 of them GX's "Skipping registering"; the "… running for" lines come
+    # every 3 s of a slow step, so their number follows the machine's load
+    steady = [line for line in lines if "running for" not in line]
+    assert len(steady) < 40, out
     assert "Skipping registering" not in out + err and "[info" not in out + err
     assert err == ""
     for name in ("owners.csv", "web_forms_20261120.json", "referrals_20261120.xlsx"):
