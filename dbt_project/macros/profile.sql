@@ -32,3 +32,15 @@
 {% macro postgres__plan_goal(expr) -%}
     nullif({{ trim_spaces("substring(" ~ fold_width(expr) ~ " from '(?i)(?:目标|goal|objective)\\s*:\\s*([^;\\n]+)')") }}, '')
 {%- endmacro %}
+
+{# R7: feedback as compared for specificity: width-folded, case-folded, with spaces, line breaks
+   and punctuation removed (ASCII, and CJK 。、…“”‘’《》【】「」 after folding), so "客户有兴趣。"
+   and "Customer  interested!" match their seed phrase. The same characters as
+   expectations/specificity.py STRIPPED (tests/test_specificity.py checks both agree). #}
+{% macro specificity_text(expr) -%}
+    nullif(translate(lower({{ fold_width(expr) }}), {{ specificity_stripped() }}, ''), '')
+{%- endmacro %}
+
+{% macro specificity_stripped() -%}
+    ' ' || chr(9) || chr(10) || chr(13) || '.,!?;:~''"()[]{}<>*_-+=/\|#@&^`…。、“”‘’《》【】「」·'
+{%- endmacro %}

@@ -58,6 +58,9 @@ select
     current_tags.tags,
     profile.plan_text,
     profile.plan_goal,
+    goals.next_follow_up_number,
+    goals.seed_goal_code as next_goal_code,
+    goals.goal_source as next_goal_source,
     profile.notes,
     profile.first_responder,
     speed.first_follow_up_at,
@@ -113,3 +116,4 @@ left join {{ ref('int_lead_touches') }} as touches on touches.lead_key = profile
 left join flags on flags.lead_key = profile.lead_key
 left join current_tags on current_tags.lead_key = profile.lead_key
 inner join {{ ref('int_lead_speed_to_lead') }} as speed on speed.lead_key = profile.lead_key
+inner join {{ ref('int_lead_next_goal') }} as goals on goals.lead_key = profile.lead_key
