@@ -200,7 +200,12 @@ ROWS: list[tuple[str, int, dict[str, Any], list[tuple]]] = [
     # R7: empty, too short, a seed phrase across width, case and punctuation; specific is clean
     ("F1", 12, follow_up(feedback=None), [("feedback", "vague_feedback", None)]),
     ("F1", 13, follow_up(feedback="好的"), [("feedback", "vague_feedback", "好的")]),
-    ("F1", 14, follow_up(feedback="客户有兴趣。"), [("feedback", "vague_feedback", "客户有兴趣。")]),
+    (
+        "F1",
+        14,
+        follow_up(feedback="客户有兴趣。"),
+        [("feedback", "vague_feedback", "客户有兴趣。")],
+    ),
     (
         "F1",
         15,
