@@ -703,6 +703,16 @@ def test_owner_queue_columns_match_the_interface(warehouse):
         ("greeting_occasion", "VARCHAR"),
         ("content_kind", "VARCHAR"),
         ("last_content_on", "DATE"),
+        ("plan_text", "VARCHAR"),
+        ("follow_up_number", "INTEGER"),
+        ("goal_source", "VARCHAR"),
+        ("goal_code", "VARCHAR"),
+        ("plan_goal", "VARCHAR"),
+        ("record_id", "VARCHAR"),
+        ("record_at", "TIMESTAMP"),
+        ("record_channel", "VARCHAR"),
+        ("feedback", "VARCHAR"),
+        ("vague_reason", "VARCHAR"),
     ]
     assert query(warehouse, "select distinct as_of from marts.owner_queue") == [
         (datetime(2026, 3, 10).date(),)
