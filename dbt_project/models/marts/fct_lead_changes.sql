@@ -123,3 +123,5 @@ select
     changes.loaded_at
 from changes
 left join records on records.source_record_id = changes.source_record_id
+-- leads visible at the cut-off only (a status record may name a lead acquired after it)
+where changes.lead_key in (select lead_key from {{ ref('int_lead_profile') }})

@@ -103,4 +103,6 @@ select
     source_row_number,
     source_sheet
 from events
-where lead_key is not null
+-- leads visible at the cut-off only: an activity may resolve to a lead whose intake record is
+-- after it (a backfill of a CRM export), which has no path yet
+where lead_key in (select lead_key from {{ ref('int_lead_profile') }})
