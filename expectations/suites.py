@@ -33,8 +33,13 @@ Choices where the contracts are silent:
   for prose fields such as `need` or `feedback`). The row loads whole and the warehouse keeps the
   value; emails shorten every field anyway (docs/mail.md). The observed value is the first
   characters and the length, never the whole text (a real export carried 3 million characters).
-- Severity: `warning` for masked_phone, duplicate_row, unknown_owner, channel_stale and
-  field_too_long (the row is usable or the problem is not the row's); `error` for everything else.
+- `vague_feedback` (R7): a follow-up whose feedback is empty, shorter than the dbt var
+  `specific_feedback_min_chars` once spaces and punctuation are removed, or a phrase of the dbt
+  seed `vague_feedback_phrases` (width- and case-folded): expectations/specificity.py, the
+  same rule as the model int_follow_up_specificity. The observed value is the feedback.
+- Severity: `warning` for masked_phone, duplicate_row, unknown_owner, channel_stale,
+  field_too_long and vague_feedback (the row is usable or the problem is not the row's);
+  `error` for everything else.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from expectations.specificity import FeedbackRule, load_feedback_rule, vague_feedback_sql
 from leadflow.core.canonical import (
     CARE_TYPES,
     ENTITIES,
@@ -57,7 +63,7 @@ from leadflow.core.canonical import (
     Entity,
 )
 from leadflow.core.clock import cutoff_utc
-from leadflow.core.settings import DEFAULT_TIMEZONE
+from leadflow.core.settings import DEFAULT_TIMEZONE, REPO_ROOT
 from leadflow.core.sql import identifier as _q
 from leadflow.core.sql import literal
 
@@ -179,8 +185,10 @@ def build_suite(
     as_of: date,
     tz: ZoneInfo,
     owner_names: frozenset[str] | None = None,
+    feedback_rule: FeedbackRule | None = None,
 ) -> Suite:
-    """The suite of one channel for one as-of date (the cut-off and owner directory vary)."""
+    """The suite of one channel for one as-of date (the cut-off and owner directory vary).
+    `feedback_rule`: R7's rule (None: the one of the shipped dbt project)."""
     entity = ENTITIES[config.entity]
     columns = _base_columns(entity)
     checks: list[Check] = []
@@ -192,6 +200,8 @@ def build_suite(
     checks += _logged_before_contact(entity, columns, tz)
     checks += _length_checks(entity, columns)
     checks.append(_duplicate_check(columns))
+    if "feedback" in entity.fields:
+        checks.append(_vague_feedback_check(columns, feedback_rule or default_feedback_rule()))
     if "owner_name" in entity.fields and config.entity != "owner":
         checks.append(_owner_check(owner_names or frozenset()))
     return Suite(config.name, config.entity, _used_columns(columns, checks), tuple(checks))
@@ -443,6 +453,21 @@ def batch_sql(suite: Suite, table: str, rows_filter: str) -> str:
         f"SELECT {select} FROM (SELECT * FROM {table} WHERE {rows_filter}) "
         f"LEFT JOIN ({first_copies}) USING ({key})"
     )
+
+
+def default_feedback_rule() -> FeedbackRule:
+    """R7's rule as the shipped dbt project states it (its seed and var)."""
+    return load_feedback_rule(REPO_ROOT / "dbt_project")
+
+
+def _vague_feedback_check(columns: dict[str, str], rule: FeedbackRule) -> Check:
+    """R7: follow-up feedback that is empty, too short or a vague phrase (expectations/
+    specificity.py); the flag shows the feedback as written."""
+    columns["feedback__vague"] = vague_feedback_sql(_q("feedback"), rule)
+    return _check(
+        "vague_feedback", "feedback", WARNING, "ExpectColumnValuesToBeNull", ("feedback",),
+        column="feedback__vague",
+    )  # fmt: skip
 
 
 def _owner_check(owner_names: frozenset[str]) -> Check:

@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from expectations.flags import empty_flags, ensure_flags_table, result_flags, write_flags
 from expectations.freshness import stale_channel_flags
+from expectations.specificity import FeedbackRule
 from expectations.suites import (
     INDEX_COLUMNS,
     LINEAGE_COLUMNS,
@@ -69,9 +70,11 @@ def validate_loads(
     business_timezone: str,
     reports_dir: Path,
     run_id: str,
+    feedback_rule: FeedbackRule | None = None,
 ) -> dict:
     """Validate the raw rows of `load_ids` (None: every load not validated yet, whoever loaded
-    it), flag channel staleness, write flags and Data Docs, and record the loads as validated."""
+    it), flag channel staleness, write flags and Data Docs, and record the loads as validated.
+    `feedback_rule`: R7's (None: the shipped dbt project's seed and var)."""
     tz = ZoneInfo(business_timezone)
     configs = load_channel_configs(Path(channels_dir))
     flagged_at = datetime.now(UTC).replace(tzinfo=None)  # audit column only (C9)
@@ -87,7 +90,9 @@ def validate_loads(
         owners = owner_directory(con)
         batches = _batch_plan(con, load_ids, configs)
         suites = {
-            name: build_suite(cfg, as_of=as_of, tz=tz, owner_names=owners)
+            name: build_suite(
+                cfg, as_of=as_of, tz=tz, owner_names=owners, feedback_rule=feedback_rule
+            )
             for name, cfg in {**configs, **{b.name: b for b in batches}}.items()
         }
         # Nothing picked (a run with no new file): no GX (~9 s to import), the docs stay those

@@ -126,6 +126,7 @@ def validate(settings: Settings, as_of: date, run_id: str) -> dict[str, Any]:
     killed after loading files leaves them to the next run, whether the CLI or the DAG runs it.
     Then the run's data-quality page and its files' load reports (before the build: no leads
     yet)."""
+    from expectations.specificity import load_feedback_rule
     from expectations.validate import validate_loads
     from leadflow.load_reports import write_load_reports
     from leadflow.quality_pages import write_quality_page
@@ -138,6 +139,8 @@ def validate(settings: Settings, as_of: date, run_id: str) -> dict[str, Any]:
         business_timezone=settings.business_timezone,
         reports_dir=settings.reports_dir,
         run_id=run_id,
+        # R7's rule lives in the dbt project the build uses (one seed, one var)
+        feedback_rule=load_feedback_rule(settings.dbt_project_dir),
     )
     result.update(write_quality_page(settings, run_id, result.get("load_ids", []), as_of))
     result.update(write_load_reports(settings, run_id, built=False))

@@ -33,6 +33,7 @@ ITEM_TYPES: tuple[str, ...] = (
     "no_plan",
     "grade_lead",
     "complete_record",
+    "specify_record",
     "care_due",
     "nurture_due",
 )
@@ -69,11 +70,32 @@ _ITEM_COLUMNS = (
     "greeting_occasion",
     "content_kind",
     "last_content_on",
+    "plan_text",
+    "follow_up_number",
+    "goal_source",
+    "goal_code",
+    "plan_goal",
+    "record_id",
+    "record_at",
+    "record_channel",
+    "feedback",
+    "vague_reason",
 )
 # Free text from the exports: read cut to the field cap (+1, so the renderer knows it was cut),
 # so a 3 MB company name never reaches Python. The warehouse keeps the whole value.
 _FREE_TEXT_COLUMNS = frozenset(
-    {"lead_key", "company", "person_name", "title", "phone", "next_action"}
+    {
+        "lead_key",
+        "company",
+        "person_name",
+        "title",
+        "phone",
+        "next_action",
+        "plan_text",
+        "plan_goal",
+        "record_id",
+        "feedback",
+    }  # fmt: skip
 )
 _EMAIL_READ_CHARS = EMAIL_WHOLE_CHARS + 1  # a valid address is shown whole (notify/contact.py)
 
@@ -117,6 +139,16 @@ class QueueItem:
     greeting_occasion: str | None = None
     content_kind: str | None = None
     last_content_on: date | None = None
+    plan_text: str | None = None  # follow-ups: the lead's plan (R6)
+    follow_up_number: int | None = None
+    goal_source: str | None = None  # plan / seed
+    goal_code: str | None = None  # seed follow_up_goals
+    plan_goal: str | None = None
+    record_id: str | None = None  # specify_record: the follow-up to make specific (R7)
+    record_at: datetime | None = None
+    record_channel: str | None = None
+    feedback: str | None = None
+    vague_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -323,11 +355,20 @@ def _item_order(item: QueueItem) -> tuple:
     known = item.item_type in ITEM_TYPES
     type_rank = ITEM_TYPES.index(item.item_type) if known else len(ITEM_TYPES)
     priority = item.priority if item.priority is not None else 1 << 30
-    return (type_rank, item.item_type, priority, -(item.days_overdue or 0), item.lead_key)
+    return (
+        type_rank,
+        item.item_type,
+        priority,
+        -(item.days_overdue or 0),
+        item.lead_key,
+        item.record_id or "",
+    )
 
 
 # _item_order within one section, in SQL: the window that picks a section's first N items.
-_SECTION_ORDER_SQL = "q.priority NULLS LAST, coalesce(q.days_overdue, 0) DESC, q.lead_key"
+_SECTION_ORDER_SQL = (
+    "q.priority NULLS LAST, coalesce(q.days_overdue, 0) DESC, q.lead_key, coalesce(q.record_id, '')"
+)
 
 
 def _owner_sql(alias: str = "q") -> str:
@@ -370,13 +411,14 @@ def _read_top_items(
     """The first `limits.per_section` items per owner and type, in the mart's order.
 
     The window ranks only the key columns, then the chosen rows are fetched whole: ranking all
-    19 columns held ~600 MB at 1M leads, this ~200 MB. (owner, type, lead) is the mart's grain.
+    19 columns held ~600 MB at 1M leads, this ~200 MB. (owner, type, lead, record) is the
+    mart's grain (record_id: specify_record items, one per follow-up, R7).
     """
     columns = ", ".join(limits.read(c) for c in _ITEM_COLUMNS if c != "owner_name")
     rows = con.execute(
         f"""
         WITH top_items AS (
-            SELECT q.owner_name, q.item_type, q.lead_key
+            SELECT q.owner_name, q.item_type, q.lead_key, q.record_id
             FROM marts.ops_owner_queue q
             WHERE q.as_of = $as_of
             QUALIFY row_number() OVER (
@@ -389,6 +431,7 @@ def _read_top_items(
             ON q.owner_name IS NOT DISTINCT FROM t.owner_name
             AND q.item_type IS NOT DISTINCT FROM t.item_type
             AND q.lead_key IS NOT DISTINCT FROM t.lead_key
+            AND q.record_id IS NOT DISTINCT FROM t.record_id
         WHERE q.as_of = $as_of
         """,
         {"as_of": as_of, "limit": limits.per_section},

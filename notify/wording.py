@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from leadflow.core.clock import cutoff_utc
 from notify.contact import Link, email_link, phone_link, shorten
+from notify.goals import goal_text
 from notify.locale import Locale
 from notify.queue import QueueItem, StaleChannel, UnknownOwner
 
@@ -94,6 +95,8 @@ def card_fields(item: QueueItem, w: Wording, *, with_follow_up: bool) -> tuple[F
         fields.append(Field(loc.text("labels.grade"), item.grade))
     if with_follow_up and item.last_touch_at is not None:
         fields.append(Field(loc.text("labels.last_touch"), w.datetime(item.last_touch_at)))
+    if with_follow_up and item.plan_text:
+        fields.append(Field(loc.text("labels.plan"), w.cut(item.plan_text) or ""))
     return tuple(fields)
 
 
@@ -107,6 +110,9 @@ def _link_field(label: str, link: Link) -> Field:
 def _follow_up(item: QueueItem, w: Wording) -> list[Line]:
     loc = w.loc
     lines = [Line(_plan(item, w))]
+    goal = _goal(item, w)
+    if goal:
+        lines.append(Line(goal))
     if item.next_due is None:  # the mart always has one; a hand-made row may not
         return lines
     due = w.day(item.next_due)
@@ -137,6 +143,35 @@ def _plan(item: QueueItem, w: Wording) -> str:
     if item.last_touch_at is None:
         return loc.text("items.cadence_never", grade=item.grade, days=days)
     return loc.text("items.cadence", grade=item.grade, days=days, last=last)
+
+
+def _goal(item: QueueItem, w: Wording) -> str | None:
+    """R6: the goal of the follow-up now due, beside its next action: the plan's own, else the
+    seed's for its number (words from the seed, notify/goals.py)."""
+    loc = w.loc
+    if item.goal_source == "plan" and item.plan_goal:
+        return loc.text("items.goal_plan", goal=w.cut(item.plan_goal))
+    words = goal_text(item.goal_code, loc.code)
+    if not words:
+        return None
+    if item.follow_up_number:
+        return loc.text("items.goal_seed", n=loc.number(item.follow_up_number), goal=words)
+    return loc.text("items.goal_seed_unnumbered", goal=words)
+
+
+def _specify_record(item: QueueItem, w: Wording) -> list[Line]:
+    """R7: which follow-up record is vague, what it says, and what a specific one says."""
+    loc = w.loc
+    values = {
+        "date": w.datetime(item.record_at),
+        "channel": loc.choose("follow_up_channels", item.record_channel),
+    }
+    feedback = w.cut(item.feedback.strip() if item.feedback else None)
+    if feedback:
+        line = loc.text("items.specify", feedback=feedback, **values)
+    else:
+        line = loc.text("items.specify_empty", **values)
+    return [Line(line), Line(loc.text("items.specify_hint"))]
 
 
 def _grade_lead(item: QueueItem, w: Wording) -> list[Line]:
@@ -205,6 +240,7 @@ _LINES: dict[str, Callable[[QueueItem, Wording], list[Line]]] = {
     "no_plan": _follow_up,
     "grade_lead": _grade_lead,
     "complete_record": _complete_record,
+    "specify_record": _specify_record,
     "care_due": _care_due,
     "nurture_due": _nurture_due,
 }

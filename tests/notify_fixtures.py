@@ -32,7 +32,9 @@ OWNER_QUEUE_COLUMNS = """
     contact_days INTEGER, grade_due_at TIMESTAMP, waiting_since TIMESTAMP, hours_waiting INTEGER,
     routing_unassigned_reason VARCHAR, missing_fields VARCHAR, survey_due_on DATE,
     report_due_on DATE, greeting_due_on DATE, greeting_occasion VARCHAR, content_kind VARCHAR,
-    last_content_on DATE
+    last_content_on DATE, plan_text VARCHAR, follow_up_number INTEGER, goal_source VARCHAR,
+    goal_code VARCHAR, plan_goal VARCHAR, record_id VARCHAR, record_at TIMESTAMP,
+    record_channel VARCHAR, feedback VARCHAR, vague_reason VARCHAR
 """
 QUEUE_COLUMN_NAMES = tuple(
     line.split()[0] for line in OWNER_QUEUE_COLUMNS.replace("\n", " ").split(",") if line.strip()
@@ -95,6 +97,18 @@ class Item:
     last_content_on: date | None = None
     last_touch_at: datetime | None = datetime(2026, 3, 2, 6, 30)  # naive UTC: 14:30 Shanghai
     next_due: date | None = None  # None: as_of - days_overdue (0 when not overdue)
+    # R6 on follow-ups: the plan, and the goal from the seed (goal_code) or the plan (plan_goal)
+    plan_text: str | None = None
+    follow_up_number: int | None = None
+    goal_code: str | None = None
+    plan_goal: str | None = None
+    goal_source: str | None = None  # None: plan when plan_goal, seed when goal_code
+    # R7 on specify_record items: the follow-up record to make specific
+    record_id: str | None = None
+    record_at: datetime | None = None
+    record_channel: str | None = None
+    feedback: str | None = None
+    vague_reason: str | None = None
 
 
 def default_items() -> list[Item]:
@@ -212,6 +226,11 @@ def _queue_row(item: Item) -> tuple:
         "due_basis": basis if follow_up else None,
         "contact_days": item.contact_days if follow_up else None,
         "last_touch_at": item.last_touch_at if follow_up else None,
+        "goal_source": (
+            item.goal_source or ("plan" if item.plan_goal else "seed" if item.goal_code else None)
+        )
+        if follow_up
+        else None,
     }
     return tuple(values[name] for name in QUEUE_COLUMN_NAMES)
 

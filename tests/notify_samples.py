@@ -28,6 +28,10 @@ class People:
     action: str
     email: str
     unknown_owner: str
+    plan: str  # a plan naming no goal of its own (the seed's goal shows, R6)
+    plan_with_goal: str  # a plan stating its goal (it shows instead)
+    plan_goal: str
+    vague: str  # feedback that says nothing specific (R7)
 
 
 PEOPLE = {
@@ -39,6 +43,10 @@ PEOPLE = {
         action="发送培训资料",
         email="chen.jing@factory.example.cn",
         unknown_owner="赵六",
+        plan="每两周1次电话，每月1次邮件推送产品动态",
+        plan_with_goal="每周1次电话+方案演示；目标：敲定试点范围",
+        plan_goal="敲定试点范围",
+        vague="客户有兴趣",
     ),
     "en": People(
         owner="Alice Smith",
@@ -48,6 +56,10 @@ PEOPLE = {
         action="Send the training plan",
         email="jane.doe@acme.example.com",
         unknown_owner="Bob Ghost",
+        plan="A call every two weeks, product news monthly",
+        plan_with_goal="Weekly call and demo; goal: agree the pilot scope",
+        plan_goal="agree the pilot scope",
+        vague="customer interested",
     ),
 }
 PHONE = "+8613812345678"
@@ -84,8 +96,11 @@ def every_item(language: str) -> list[QueueItem]:
     touched = datetime(2026, 3, 2, 6, 30)
     follow_up = {"last_touch_at": touched, "contact_days": 7}
     waited = {"waiting_since": datetime(2026, 3, 13, 2), "hours_waiting": 70}
+    seed_goal = {"plan_text": p.plan, "follow_up_number": 2, "goal_source": "seed",
+                 "goal_code": "quote"}  # fmt: skip
     rows = [
-        ("overdue", {"due_basis": "agreed", "next_action": p.action, "days_overdue": 9}),
+        ("overdue", {"due_basis": "agreed", "next_action": p.action, "days_overdue": 9,
+                     **seed_goal}),  # fmt: skip
         ("overdue", {"due_basis": "agreed", "next_action": None, "days_overdue": 1}),
         ("overdue", {"due_basis": "cadence", "days_overdue": 3, "grade": "B"}),
         ("overdue", {"due_basis": "cadence", "days_overdue": 40, "last_touch_at": None}),
@@ -113,6 +128,16 @@ def every_item(language: str) -> list[QueueItem]:
         ("nurture_due", {"content_kind": "product_news", "grade": "B"}),
         ("nurture_due", {"content_kind": "a_new_kind"}),
         ("a_new_item_type", {}),
+        # R6: the plan states its own goal; R7: records to make specific (vague, empty)
+        ("due_today", {"due_basis": "agreed", "next_action": p.action, "days_overdue": 0,
+                       "plan_text": p.plan_with_goal, "follow_up_number": 3,
+                       "goal_source": "plan", "plan_goal": p.plan_goal}),
+        ("specify_record", {"record_id": "follow_up:FU-0001", "record_channel": "phone",
+                            "record_at": datetime(2026, 3, 12, 2), "feedback": p.vague,
+                            "vague_reason": "vague_phrase", **waited}),
+        ("specify_record", {"record_id": "follow_up:FU-0002", "record_channel": "wechat",
+                            "record_at": datetime(2026, 3, 13, 2), "feedback": None,
+                            "vague_reason": "empty", **waited}),
     ]  # fmt: skip
     items = []
     for n, (item_type, values) in enumerate(rows, start=1):
@@ -180,6 +205,7 @@ def data_values(language: str) -> set[str]:
     values = {
         p.owner, "ops", p.person, p.title, p.action, p.email, p.unknown_owner,
         p.unknown_owner + "2", *p.companies, FILES, *CHANNELS, LAST_FILE, f"{language}@example.com",
+        p.plan, p.plan_with_goal, p.plan_goal, p.vague,
     }  # fmt: skip
     values |= {i.lead_key for i in every_item(language)}
     return values
@@ -190,7 +216,7 @@ def sample_emails() -> dict[str, str]:
     out = {}
     for language in ("zh", "en"):
         items = every_item(language)
-        shown = [items[0], items[5], items[8], items[17], items[20]]
+        shown = [items[0], items[5], items[8], items[17], items[20], items[-2]]
         queue = OwnerQueue(PEOPLE[language].owner, "x@example.com", language, tuple(shown))
         new = {items[8].lead_key}
         out[f"mail-{language}"] = render_owner_email(queue, AS_OF, SHANGHAI, new_leads=new).html

@@ -333,6 +333,10 @@ FOLLOW_UPS = [
         next_action="call again",
     ),
 ]
+# R7: specific records, so these follow-ups ask for no "make this record specific" item
+# (tests/test_specificity.py covers vague ones)
+for _follow_up in FOLLOW_UPS:
+    _follow_up.setdefault("feedback", "asked for 3 reference customers in the same industry")
 
 STATUS = [
     record(
@@ -704,6 +708,16 @@ def test_owner_queue_columns_match_the_interface(warehouse):
         ("greeting_occasion", "VARCHAR"),
         ("content_kind", "VARCHAR"),
         ("last_content_on", "DATE"),
+        ("plan_text", "VARCHAR"),
+        ("follow_up_number", "INTEGER"),
+        ("goal_source", "VARCHAR"),
+        ("goal_code", "VARCHAR"),
+        ("plan_goal", "VARCHAR"),
+        ("record_id", "VARCHAR"),
+        ("record_at", "TIMESTAMP"),
+        ("record_channel", "VARCHAR"),
+        ("feedback", "VARCHAR"),
+        ("vague_reason", "VARCHAR"),
     ]
     assert query(warehouse, "select distinct as_of from marts.ops_owner_queue") == [
         (datetime(2026, 3, 10).date(),)

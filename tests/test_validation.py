@@ -71,6 +71,7 @@ def follow_up(**fields: Any) -> dict[str, Any]:
         "follow_up_channel": "phone",
         "owner_name": "张伟",
         "next_action_due": date(2024, 7, 30),  # a plan: the future is fine
+        "feedback": "客户要求提供3家同行业合作案例",  # specific (R7)
         **EMAIL,
     }
     return {**base, **fields}
@@ -196,6 +197,22 @@ ROWS: list[tuple[str, int, dict[str, Any], list[tuple]]] = [
         follow_up(feedback="x" * 4001),
         [("feedback", "field_too_long", "x" * 40 + "… (4001 characters, at most 4000)")],
     ),
+    # R7: empty, too short, a seed phrase across width, case and punctuation; specific is clean
+    ("F1", 12, follow_up(feedback=None), [("feedback", "vague_feedback", None)]),
+    ("F1", 13, follow_up(feedback="好的"), [("feedback", "vague_feedback", "好的")]),
+    (
+        "F1",
+        14,
+        follow_up(feedback="客户有兴趣。"),
+        [("feedback", "vague_feedback", "客户有兴趣。")],
+    ),
+    (
+        "F1",
+        15,
+        follow_up(feedback="ＣＵＳＴＯＭＥＲ Interested!"),
+        [("feedback", "vague_feedback", "ＣＵＳＴＯＭＥＲ Interested!")],
+    ),
+    ("F1", 16, follow_up(feedback="Asked for 3 reference customers"), []),
     ("S1", 1, {"changed_at": TS, "status": "won", "owner_name": "张伟"}, []),
     (
         "S1",
@@ -393,7 +410,10 @@ def test_each_planted_problem_gives_exactly_its_flag(
     )
     if len(flag) > 2:
         assert observed == flag[2]
-    warnings = {"masked_phone", "duplicate_row", "unknown_owner", "channel_stale", "field_too_long"}
+    warnings = {
+        "masked_phone", "duplicate_row", "unknown_owner", "channel_stale", "field_too_long",
+        "vague_feedback",
+    }  # fmt: skip
     assert severity == ("warning" if check in warnings else "error")
 
 

@@ -131,6 +131,8 @@ ENTITIES: dict[str, Entity] = {
             "lost_reason": "text",
             "deal_value": "number",
             "owner_name": "text",  # sheet 负责人 / booth rep: an owner assignment (C5)
+            # R1's 首次响应人: who responded to the lead first (a name as written, not an owner)
+            "first_responder": "text",
             **GRADE_FIELDS,
         },
     ),

@@ -41,7 +41,9 @@ BADGE_ZH_HEADER = ["扫码时间", "姓名", "职位", "公司", "行业", "手�
 BADGE_ZH_HEADER += ["备注", "等级"]
 BADGE_EN_HEADER = ["Scan Time", "Name", "Title", "Company", "Industry", "Mobile", "Email", "City"]
 BADGE_EN_HEADER += ["Booth Rep", "Notes"]
-REFERRAL_HEADER = list(R12_TEMPLATE_HEADERS)  # the seed sheet, spelled as in the document
+# The seed sheet, spelled as in the document, plus two columns the seed asks for outside its 14:
+# R1's first responder and R4's tags (docs/channels.md).
+REFERRAL_HEADER = [*R12_TEMPLATE_HEADERS, "首次响应人(姓名)", "客户标签"]
 PARTY_HEADER = ["客户名称", "联系人", "联系电话", "邮箱"]
 FOLLOW_UP_HEADER = ["记录编号", "跟进时间", *PARTY_HEADER, "跟进方式", "客户是否回应", "客户反馈"]
 FOLLOW_UP_HEADER += ["客户异议", "下一步行动", "下次跟进日期", "跟进人", "记录时间", "客户等级"]

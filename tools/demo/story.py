@@ -815,7 +815,7 @@ class StoryTeller:
         status: str,
         owner: str | None,
     ) -> list[str]:
-        """The 13 cells after 序号 of the R12 template, combined cells as people type them."""
+        """The cells after 序号: the R12 template's 13, then first responder and tags."""
         rng, c = self.rng, p.company
         contact = p.name if rng.random() < 0.25 else f"{p.name}/{p.title}"
         phone = rec.phone.translate(FULLWIDTH) if sc.fullwidth else rec.phone
@@ -849,7 +849,28 @@ class StoryTeller:
             status,
             owner or "",
             notes,
+            ups[0].rep if ups else (owner or ""),
+            referral_tags(p, final),
         ]
+
+
+# R4's tags as reps type them: separators and spellings vary from row to row (full-width,
+# case), chosen from the person's number so the rest of the demo's random draws stay the same.
+TAG_SEPARATORS = (",", "，", "、", ";", "/", " / ", "；")
+
+
+def referral_tags(p: Person, grade: str) -> str:
+    """The 客户标签 cell of a sheet row: industry, size, decision chain, price, sometimes VIP."""
+    n = int(p.pid[1:])
+    c = p.company
+    tags = [c.industry, "中小企业" if c.headcount < 500 else "大型企业"]
+    if grade != "A":
+        tags.append("决策链复杂")
+    if n % 3 == 0:
+        tags.append("关注性价比")
+    if n % 4 == 1:
+        tags.append(("VIP", "vip", "ＶＩＰ", "Vip")[n % 4 + (n // 4) % 3])
+    return TAG_SEPARATORS[n % len(TAG_SEPARATORS)].join(tags)
 
 
 class Referrer:

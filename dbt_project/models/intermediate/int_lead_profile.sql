@@ -14,6 +14,10 @@
     ('province', 'province is not null'),
     ('company_size', 'company_size is not null'),
     ('need', 'need is not null'),
+    ('background', 'background is not null'),
+    ('plan_text', 'plan_text is not null'),
+    ('notes', 'notes is not null'),
+    ('first_responder', 'first_responder is not null'),
     ('phone', 'phone_valid'),
     ('phone_kind', 'phone_valid'),
     ('email', 'email_valid'),
@@ -52,6 +56,8 @@ select
     {% for field, is_valid in descriptive %}
     min(case when records.recency_rank = picks.{{ field }}_pick then records.{{ field }} end) as {{ field }},
     {% endfor %}
+    {{ plan_goal("min(case when records.recency_rank = picks.plan_text_pick then records.plan_text end)") }}
+        as plan_goal,
     count(*) as intake_record_count,
     count(distinct records.channel) as channel_count,
     {{ dbt.listagg('distinct records.channel', "', '", 'order by records.channel') }} as channels

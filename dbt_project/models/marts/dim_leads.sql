@@ -14,6 +14,21 @@ with flags as (
     group by intake.lead_key
 )
 
+,
+
+-- the current tag set (dim_lead_tags has one row per tag): the latest tagged record's tags
+current_tags as (
+    select tags.lead_key, {{ dbt.listagg('tags.tag', "', '", 'order by tags.tag') }} as tags
+    from {{ ref('int_lead_tag_observations') }} as tags
+    inner join (
+        select lead_key, max(record_sequence) as current_sequence
+        from {{ ref('int_lead_tag_observations') }}
+        group by lead_key
+    ) as latest
+        on latest.lead_key = tags.lead_key and latest.current_sequence = tags.record_sequence
+    group by tags.lead_key
+)
+
 select
     profile.lead_key,
     profile.acquired_at,
@@ -33,6 +48,24 @@ select
     profile.province,
     profile.company_size,
     profile.need,
+    -- the profile (R1, R4, R6, R12), each from the latest record that has it (C3)
+    profile.background,
+    grades.budget_confirmed,
+    grades.budget_amount,
+    grades.decision_within_days,
+    grades.decision_chain_known,
+    grades.need_clarity,
+    current_tags.tags,
+    profile.plan_text,
+    profile.plan_goal,
+    goals.next_follow_up_number,
+    goals.seed_goal_code as next_goal_code,
+    goals.goal_source as next_goal_source,
+    profile.notes,
+    profile.first_responder,
+    speed.first_follow_up_at,
+    speed.first_follow_up_by,
+    speed.hours_to_first_follow_up,
     status.current_status,
     status.status_changed_at,
     status.is_open,
@@ -81,3 +114,6 @@ inner join {{ ref('int_lead_cadence') }} as cadence on cadence.lead_key = profil
 left join {{ ref('int_lead_grades') }} as grades on grades.lead_key = profile.lead_key
 left join {{ ref('int_lead_touches') }} as touches on touches.lead_key = profile.lead_key
 left join flags on flags.lead_key = profile.lead_key
+left join current_tags on current_tags.lead_key = profile.lead_key
+inner join {{ ref('int_lead_speed_to_lead') }} as speed on speed.lead_key = profile.lead_key
+inner join {{ ref('int_lead_next_goal') }} as goals on goals.lead_key = profile.lead_key

@@ -1,5 +1,7 @@
 -- Each owner's work for the morning of as_of (C8, C5; docs/interfaces.md: mail and BI read it).
--- Grain: one row per lead and item type. Items without a usable owner belong to ops.
+-- Grain: one row per lead and item type (specify_record: per follow-up record, R7). Items
+-- without a usable owner belong to ops; a specify_record item belongs to the rep who wrote the
+-- record when the directory has them active, else to the lead's owner.
 -- Only open leads get cadence items (overdue, due today, no plan, nurture) and grading items;
 -- customers (won, not churned) get care items; open leads and customers get complete_record.
 -- Every item is described by structured columns (codes, dates, numbers), never by prose: the
@@ -60,7 +62,13 @@ items as (
         cast(null as {{ dbt.type_string() }}) as greeting_occasion,
         cast(null as {{ dbt.type_string() }}) as content_kind,
         cast(null as date) as last_content_on,
-        cast(null as {{ dbt.type_string() }}) as missing_fields
+        cast(null as {{ dbt.type_string() }}) as missing_fields,
+        cast(null as {{ dbt.type_string() }}) as record_id,
+        cast(null as {{ dbt.type_string() }}) as record_actor,
+        cast(null as timestamp) as record_at,
+        cast(null as {{ dbt.type_string() }}) as record_channel,
+        cast(null as {{ dbt.type_string() }}) as feedback,
+        cast(null as {{ dbt.type_string() }}) as vague_reason
     from follow_ups
 
     union all
@@ -74,7 +82,7 @@ items as (
         null, null, null, null, null, null,
         grade_content.content_kind,
         cadence.last_content_on,
-        null
+        null, null, null, null, null, null, null
     from cadence
     left join {{ ref('cadence_by_grade') }} as grade_content on grade_content.grade = cadence.grade
     where cadence.is_nurture_due
@@ -89,7 +97,8 @@ items as (
              then {{ days_between('grade_due_on', as_of_date()) }} else 0 end,
         grade_due_at,
         acquired_at,
-        null, null, null, null, null, null, null
+        null, null, null, null, null, null, null,
+        null, null, null, null, null, null
     from cadence
     where is_open and grade is null
 
@@ -101,7 +110,8 @@ items as (
         null, null, null,
         acquired_at,
         null, null, null, null, null, null,
-        missing_fields
+        missing_fields,
+        null, null, null, null, null, null
     from leads
     where missing_fields is not null and (is_open or is_customer)
 
@@ -114,16 +124,30 @@ items as (
         case when due_by < {{ as_of_date() }} then {{ days_between('due_by', as_of_date()) }} else 0 end,
         null, null,
         survey_due_on, report_due_on, greeting_due_on, greeting_occasion,
-        null, null, null
+        null, null, null,
+        null, null, null, null, null, null
     from care_due
+
+    union all
+
+    -- R7: each recent follow-up whose record is not specific, for the rep who wrote it
+    select
+        lead_key, 'specify_record', null, null, null,
+        null, null, null,
+        contacted_at,
+        null, null, null, null, null, null, null,
+        follow_up_id, actor_name, contacted_at, follow_up_channel, feedback, vague_reason
+    from {{ ref('int_follow_up_specificity') }}
+    where not is_specific
+      and contacted_on >= {{ dbt.dateadd('day', -var('specify_record_item_days'), as_of_date()) }}
 ),
 
 enriched as (
     select
         {{ as_of_date() }} as as_of,
-        leads.owner_name,
-        owners.email as owner_email,
-        owners.language as owner_language,
+        coalesce(writers.owner_name, leads.owner_name) as owner_name,
+        coalesce(writers.email, owners.email) as owner_email,
+        coalesce(writers.language, owners.language) as owner_language,
         items.lead_key,
         items.item_type,
         -- the lead reached this owner since the previous business day's cut-off: acquired, or
@@ -159,10 +183,31 @@ enriched as (
         items.greeting_occasion,
         items.content_kind,
         items.last_content_on,
+        -- R6: the plan and the goal of the next follow-up, on follow-up items
+        case when items.item_type in ('overdue', 'due_today', 'no_plan') then leads.plan_text end
+            as plan_text,
+        case when items.item_type in ('overdue', 'due_today', 'no_plan')
+             then leads.next_follow_up_number end as follow_up_number,
+        case when items.item_type in ('overdue', 'due_today', 'no_plan')
+             then leads.next_goal_source end as goal_source,
+        case when items.item_type in ('overdue', 'due_today', 'no_plan')
+             and leads.next_goal_source = 'seed' then leads.next_goal_code end as goal_code,
+        case when items.item_type in ('overdue', 'due_today', 'no_plan')
+             and leads.next_goal_source = 'plan' then leads.plan_goal end as plan_goal,
+        items.record_id,
+        items.record_at,
+        items.record_channel,
+        items.feedback,
+        items.vague_reason,
         item_types.sort_order as item_sort_order
     from items
     inner join leads on leads.lead_key = items.lead_key
     left join {{ ref('dim_owners') }} as owners on owners.owner_name = leads.owner_name
+    -- R7: the rep who wrote the record makes it specific, when the directory has them active
+    left join {{ ref('dim_owners') }} as writers
+        on writers.owner_name = items.record_actor
+       and writers.is_active
+       and writers.owner_name <> '{{ var("fallback_owner") }}'
     left join {{ ref('accepted_values') }} as item_types
         on item_types.field_name = 'item_type' and item_types.value = items.item_type
 )
@@ -175,9 +220,10 @@ select
         partition by owner_name
         order by case when item_type = 'overdue' and grade = 'A' then 0 else 1 end,
                  days_past_due desc nulls last, item_sort_order, grade nulls last, next_due nulls last,
-                 lead_key
+                 lead_key, record_id nulls first
     ) as integer) as priority,
     days_past_due, due_basis, contact_days, grade_due_at, waiting_since, hours_waiting,
     routing_unassigned_reason, missing_fields, survey_due_on, report_due_on, greeting_due_on,
-    greeting_occasion, content_kind, last_content_on
+    greeting_occasion, content_kind, last_content_on, plan_text, follow_up_number, goal_source,
+    goal_code, plan_goal, record_id, record_at, record_channel, feedback, vague_reason
 from enriched
