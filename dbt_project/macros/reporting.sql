@@ -30,6 +30,6 @@
 
 {# A share with a zero denominator is unknown (NULL), never 0. #}
 {% macro share(numerator, denominator) -%}
-    case when {{ denominator }} > 0
-         then cast({{ numerator }} as {{ type_double() }}) / {{ denominator }} end
+    case when ({{ denominator }}) > 0
+         then cast({{ numerator }} as {{ type_double() }}) / ({{ denominator }}) end
 {%- endmacro %}
