@@ -14,6 +14,7 @@ COPY --chown=airflow:0 leadflow ./leadflow
 COPY --chown=airflow:0 ingest ./ingest
 COPY --chown=airflow:0 expectations ./expectations
 COPY --chown=airflow:0 notify ./notify
+COPY --chown=airflow:0 reporting ./reporting
 COPY --chown=airflow:0 dbt_project ./dbt_project
 COPY --chown=airflow:0 config ./config
 COPY --chown=airflow:0 dags ./dags
