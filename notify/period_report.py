@@ -196,7 +196,7 @@ def _case_groups(mail: PeriodReportMail, loc: Locale) -> list[dict]:
             {"lead_key": lead_key, "owner": owner, "company": company, "facts": facts}
         )
     return [
-        {"title": loc.text(f"period_report.case_types.{case_type}"), "items": items}
+        {"title": loc.text(f"period_report.case_types.{case_type}"), "entries": items}
         for case_type, items in groups.items()
     ]
 
