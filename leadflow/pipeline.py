@@ -383,6 +383,9 @@ def report(
     run = run_kind(as_of, settings, file_triggered=file_triggered)
     if kinds is None and run != "forward" and not send:
         return {"rendered": 0, "reason": f"{run} run for {as_of} without send: no report (C9)"}
+    # matplotlib keeps its font cache in ~/.cache unless told: a run writes only under the
+    # data dir (as for AIRFLOW_HOME)
+    os.environ.setdefault("MPLCONFIGDIR", str(settings.data_dir / "cache" / "matplotlib"))
     rendered = render_period_reports(
         settings.warehouse, settings.reports_dir, as_of, kinds or PERIOD_KINDS
     )
