@@ -372,34 +372,38 @@ def report(
     file_triggered: bool = False,
     kinds: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The weekly and monthly analysis (R11): render the reports from the marts, then mail the
-    due ones (Monday: the last week, the 1st: the last month) to each manager and to ops.
+    """The weekly and monthly analysis (R11) when due: Monday the last week's, the 1st the last
+    month's, rendered from the marts, then mailed to each manager and to ops.
 
-    Runs in forward runs, or when `send` asks (C9); `kinds` (the CLI's --period) renders and,
-    with `send`, mails those kinds whatever the day. reporting/ renders, notify/ sends: the
-    pieces pass through here, so neither imports the other."""
-    from reporting import PERIOD_KINDS, due_kinds, render_period_reports
+    Runs in forward runs, or when `send` asks (C9). A page stays under reports/ (and in the BI
+    snapshot) until the next one; `kinds` (`leadflow report --period`) renders those kinds on
+    any day, and mails them only with `send`. reporting/ renders, notify/ sends: the pieces pass
+    through here, so neither imports the other."""
+    from reporting import due_kinds, render_period_reports
 
     run = run_kind(as_of, settings, file_triggered=file_triggered)
     if kinds is None and run != "forward" and not send:
         return {"rendered": 0, "reason": f"{run} run for {as_of} without send: no report (C9)"}
+    render_kinds = kinds if kinds is not None else due_kinds(as_of)
+    if not render_kinds:
+        return {
+            "rendered": 0,
+            "reason": f"no report due on {as_of} (weeks on Mondays, months on the 1st)",
+        }
     # matplotlib keeps its font cache in ~/.cache unless told: a run writes only under the
     # data dir (as for AIRFLOW_HOME)
     os.environ.setdefault("MPLCONFIGDIR", str(settings.data_dir / "cache" / "matplotlib"))
-    rendered = render_period_reports(
-        settings.warehouse, settings.reports_dir, as_of, kinds or PERIOD_KINDS
-    )
+    rendered = render_period_reports(settings.warehouse, settings.reports_dir, as_of, render_kinds)
     summary: dict[str, Any] = {
         "rendered": len(rendered),
         "reports": [str(r.html_path) for r in rendered],
     }
-    mail_kinds = (kinds if send else []) if kinds is not None else due_kinds(as_of)
-    if not mail_kinds:
-        return {**summary, "mailed": False, "reason": f"no report due on {as_of}"}
+    if kinds is not None and not send:
+        return {**summary, "mailed": False, "reason": "rendered by hand, not mailed"}
     from notify.period_report import send_period_reports
     from notify.smtp_connection import load_smtp_settings
 
-    mails = [report_mail(r) for r in rendered if r.period_kind in mail_kinds]
+    mails = [report_mail(r) for r in rendered]
     result = send_period_reports(
         settings.warehouse, settings.outbox, mails, smtp=load_smtp_settings(), resend=resend
     )

@@ -365,14 +365,16 @@ def test_the_run_step_mails_due_reports_once_and_publishes_them(demo, tmp_path, 
     settings = replace(
         settings, warehouse=warehouse, outbox=tmp_path / "outbox", reports_dir=tmp_path / "reports"
     )
-    first = pipeline.report(settings, MONDAY, send=True)
-    assert first["rendered"] == 4 and first["mailed"] is True and first["reports_written"] == 2
+    first = pipeline.report(settings, MONDAY, send=True)  # Monday: the week's, not the month's
+    assert first["rendered"] == 2 and first["mailed"] is True and first["reports_written"] == 2
     again = pipeline.report(settings, MONDAY, send=True)
     assert again["reports_written"] == 0 and again["skipped_already_sent"] == 2
     emls = sorted((tmp_path / "outbox" / "reports" / "week" / WEEK.isoformat()).glob("*.eml"))
     assert len(emls) == 2
     tuesday = pipeline.report(settings, date(2026, 11, 24), send=True)
-    assert tuesday["mailed"] is False  # nothing due on a Tuesday
+    assert tuesday["rendered"] == 0 and "no report due" in tuesday["reason"]
+    by_hand = pipeline.report(settings, MONDAY, kinds=["month"])  # leadflow report --period
+    assert by_hand["rendered"] == 2 and by_hand["mailed"] is False
     published = publish_reports(settings.reports_dir, tmp_path / "publish", run_id="r1")
     target = Path(published["reports"])
     assert (target / "week" / WEEK.isoformat() / "organisation.html").is_file()
@@ -381,9 +383,10 @@ def test_the_run_step_mails_due_reports_once_and_publishes_them(demo, tmp_path, 
     assert not list((tmp_path / "publish" / "reports").glob(".periods.*"))
 
 
-def test_the_dag_run_renders_the_reports(demo_run):
-    """The Airflow run of the demo (conf send) has its own report task after the build."""
-    periods = demo_run.data_dir / "reports" / "periods"
-    assert (periods / "week" / "2026-11-09" / "organisation.html").is_file()
-    assert (periods / "month" / "2026-10-01" / "organisation.html").is_file()
-    assert "report" in demo_run.output
+def test_the_dag_run_has_its_report_step(demo_run):
+    """The Airflow run of the demo (a Friday, conf send) ran its report task after the build:
+    nothing due on a Friday, recorded in the run's summary."""
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        (summary,) = con.execute("SELECT summary FROM ops.run_summary").fetchone()
+    report = json.loads(summary)["report"]
+    assert report["rendered"] == 0 and "no report due on 2026-11-20" in report["reason"]
