@@ -362,6 +362,8 @@ def test_the_run_step_mails_due_reports_once_and_publishes_them(demo, tmp_path, 
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
     warehouse = tmp_path / "warehouse.duckdb"  # its own send ledger: the SMTP test has one
     warehouse.write_bytes(settings.warehouse.read_bytes())
+    with duckdb.connect(str(warehouse)) as con:  # what the SMTP test sent is not this test's
+        con.execute("DROP TABLE IF EXISTS mail.report_ledger")
     settings = replace(
         settings, warehouse=warehouse, outbox=tmp_path / "outbox", reports_dir=tmp_path / "reports"
     )
