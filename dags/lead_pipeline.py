@@ -141,7 +141,23 @@ def lead_pipeline():
         )
 
     @task
-    def publish(transformed: dict) -> dict:
+    def report(transformed: dict) -> dict:
+        """The weekly / monthly analysis (R11): rendered from the marts, mailed when due."""
+        from leadflow import pipeline
+
+        p = _run_parameters()
+        return _locked(
+            "report",
+            pipeline.report,
+            p["settings"],
+            p["as_of"],
+            send=p["send"],
+            resend=p["resend"],
+            file_triggered=p["file_triggered"],
+        )
+
+    @task
+    def publish(reported: dict) -> dict:
         from leadflow import pipeline
 
         p = _run_parameters()
@@ -155,7 +171,9 @@ def lead_pipeline():
         )
 
     @task
-    def notify(published: dict, ingested: dict, validated: dict, transformed: dict) -> dict:
+    def notify(
+        published: dict, ingested: dict, validated: dict, transformed: dict, reported: dict
+    ) -> dict:
         from leadflow import pipeline
 
         p = _run_parameters()
@@ -174,6 +192,7 @@ def lead_pipeline():
                 "ingest": ingested,
                 "validate": validated,
                 "transform": transformed,
+                "report": reported,
                 "publish": published,
                 "notify": mailed,
             }
@@ -185,8 +204,9 @@ def lead_pipeline():
     ingested = ingest()
     validated = validate(ingested)
     transformed = transform(validated)
-    published = publish(transformed)
-    notify(published, ingested, validated, transformed)
+    reported = report(transformed)
+    published = publish(reported)
+    notify(published, ingested, validated, transformed, reported)
 
 
 lead_pipeline()

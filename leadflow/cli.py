@@ -87,6 +87,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo_dir.add_argument("dir", type=Path)
 
+    report = sub.add_parser(
+        "report",
+        help="render the weekly or monthly analysis (R11) from the marts; --send mails it",
+        description="Render the period report for --as-of from the warehouse's marts (built "
+        "for that date by `leadflow run --as-of D`): one HTML page and PNG charts per scope "
+        "(the organisation and each team) under <reports>/periods/. With --send, mail each "
+        "manager and ops their report (once per recipient and period; --resend again).",
+    )
+    report.add_argument("--period", choices=("week", "month"), required=True)
+    report.add_argument("--as-of", type=_date, default=None, help="business date (default today)")
+    report.add_argument("--warehouse", type=Path)
+    report.add_argument("--outbox", type=Path)
+    report.add_argument("--send", action="store_true", help="mail the reports (explicitly asked)")
+    report.add_argument("--resend", action="store_true", help="mail again a period already sent")
+
     summary = sub.add_parser("summary", help="print the summary of the latest run")
     summary.add_argument("--warehouse", type=Path)
     summary.add_argument("--json", action="store_true")
@@ -146,6 +161,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "run":
         return run_command(args)
+    if args.command == "report":
+        return report_command(args)
     if args.command == "summary":
         settings = load_settings(warehouse=args.warehouse)
         summary = latest_summary(settings.warehouse)
@@ -155,6 +172,27 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(format_summary(summary, settings))
         return 0
     return 2
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """`leadflow report`: the same step a run takes (pipeline.report), for one period kind."""
+    from leadflow.pipeline import report
+
+    settings = load_settings(warehouse=args.warehouse, outbox=args.outbox)
+    os.environ.setdefault("AIRFLOW_HOME", str(settings.data_dir / "airflow"))
+    as_of = resolve_as_of(args.as_of, settings.tz)
+    if not settings.warehouse.is_file():
+        print(f"no warehouse at {settings.warehouse}: run `leadflow run` first", file=sys.stderr)
+        return 2
+    result = report(settings, as_of, send=args.send, resend=args.resend, kinds=[args.period])
+    for path in result["reports"]:
+        print(path)
+    if result.get("mailed"):
+        print(
+            f"mailed: {result['reports_sent']} sent, {result['reports_written']} written, "
+            f"{result['skipped_already_sent']} already sent"
+        )
+    return 0
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -116,6 +116,18 @@ def _publish_line(r: dict[str, Any]) -> str:
     return f"snapshot {r['snapshot']}" if r.get("snapshot") else str(r.get("reason", "skipped"))
 
 
+def _report_line(r: dict[str, Any]) -> str:
+    if not r.get("rendered"):
+        return str(r.get("reason", "no report"))
+    line = f"{r['rendered']} period reports rendered"
+    if r.get("mailed"):
+        return line + (
+            f", {r.get('reports_sent', 0)} sent, {r.get('reports_written', 0)} written, "
+            f"{r.get('skipped_already_sent', 0)} already sent"
+        )
+    return line + f" ({r.get('reason', 'not mailed')})"
+
+
 def _notify_line(r: dict[str, Any]) -> str:
     if "emails_written" not in r and "emails_sent" not in r:
         return str(r.get("reason", "no mail"))
@@ -129,6 +141,7 @@ _STEP_LINES = {
     "ingest": _ingest_line,
     "validate": _validate_line,
     "transform": _transform_line,
+    "report": _report_line,
     "publish": _publish_line,
     "notify": _notify_line,
 }

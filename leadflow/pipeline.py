@@ -345,7 +345,81 @@ def publish(
     kind = run_kind(as_of, settings, file_triggered=file_triggered)
     if kind != "forward":
         return {"published": False, "reason": f"{kind} run for {as_of}: nothing published (C9)"}
-    return publish_marts(settings.warehouse, settings.publish_dir, run_id=run_id)
+    from leadflow.publish import publish_reports
+
+    published = publish_marts(settings.warehouse, settings.publish_dir, run_id=run_id)
+    return {
+        **published,
+        **publish_reports(settings.reports_dir, settings.publish_dir, run_id=run_id),
+    }
+
+
+def report(
+    settings: Settings,
+    as_of: date,
+    *,
+    send: bool = False,
+    resend: bool = False,
+    file_triggered: bool = False,
+    kinds: list[str] | None = None,
+) -> dict[str, Any]:
+    """The weekly and monthly analysis (R11) when due: Monday the last week's, the 1st the last
+    month's, rendered from the marts, then mailed to each manager and to ops.
+
+    Runs in forward runs, or when `send` asks (C9). A page stays under reports/ (and in the BI
+    snapshot) until the next one; `kinds` (`leadflow report --period`) renders those kinds on
+    any day, and mails them only with `send`. reporting/ renders, notify/ sends: the pieces pass
+    through here, so neither imports the other."""
+    from reporting import due_kinds, render_period_reports
+
+    run = run_kind(as_of, settings, file_triggered=file_triggered)
+    if kinds is None and run != "forward" and not send:
+        return {"rendered": 0, "reason": f"{run} run for {as_of} without send: no report (C9)"}
+    render_kinds = kinds if kinds is not None else due_kinds(as_of)
+    if not render_kinds:
+        return {
+            "rendered": 0,
+            "reason": f"no report due on {as_of} (weeks on Mondays, months on the 1st)",
+        }
+    # matplotlib keeps its font cache in ~/.cache unless told: a run writes only under the
+    # data dir (as for AIRFLOW_HOME)
+    os.environ.setdefault("MPLCONFIGDIR", str(settings.data_dir / "cache" / "matplotlib"))
+    rendered = render_period_reports(settings.warehouse, settings.reports_dir, as_of, render_kinds)
+    summary: dict[str, Any] = {
+        "rendered": len(rendered),
+        "reports": [str(r.html_path) for r in rendered],
+    }
+    if kinds is not None and not send:
+        return {**summary, "mailed": False, "reason": "rendered by hand, not mailed"}
+    from notify.period_report import send_period_reports
+    from notify.smtp_connection import load_smtp_settings
+
+    mails = [report_mail(r) for r in rendered]
+    result = send_period_reports(
+        settings.warehouse, settings.outbox, mails, smtp=load_smtp_settings(), resend=resend
+    )
+    if result["failed"]:  # the ledger keeps the delivered ones: a retry sends only the rest
+        raise RuntimeError(f"{result['failed']} period reports not delivered for {as_of}: {result}")
+    return {**summary, "mailed": True, **result}
+
+
+def report_mail(rendered: Any) -> Any:
+    """A rendered report (reporting.RenderedReport) as notify's PeriodReportMail."""
+    from notify.period_report import PeriodReportMail, ReportChart
+
+    return PeriodReportMail(
+        recipient=rendered.reader,
+        period_kind=rendered.period_kind,
+        period_start=rendered.period_start,
+        period_end=rendered.period_end,
+        scope=rendered.scope,
+        scope_name=rendered.scope_name,
+        headline=tuple((key, this, previous) for key, _, this, previous in rendered.headline),
+        actions=rendered.actions,
+        cases=rendered.cases,
+        charts=tuple(ReportChart(c.name, c.title, c.png) for c in rendered.charts),
+        report_path=str(rendered.html_path),
+    )
 
 
 def notify(
@@ -428,6 +502,7 @@ def run_all(
         summary["ingest"] = timed(ingest, settings, run_id)
         summary["validate"] = timed(validate, settings, as_of, run_id)
         summary["transform"] = timed(transform, settings, as_of, run_id)
+        summary["report"] = timed(report, settings, as_of, send=send, resend=resend)
         summary["publish"] = timed(publish, settings, as_of, run_id)
         summary["notify"] = timed(notify, settings, as_of, send=send, resend=resend)
         record_run(settings, run_id, as_of, summary)

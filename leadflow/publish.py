@@ -189,3 +189,36 @@ def _prune(parquet_root: Path, keep: Path) -> None:
     for old in versions[:-KEEP_PARQUET_VERSIONS]:
         if old != keep:
             shutil.rmtree(old, ignore_errors=True)
+
+
+REPORTS_FOLDER = "periods"  # the period reports (R11) under the reports dir
+
+
+def publish_reports(reports_dir: Path, publish_dir: Path, *, run_id: str) -> dict[str, Any]:
+    """The period reports beside the marts: reports/periods copied whole to
+    publish/reports/periods, staged under a hidden name, then swapped in (a reader sees the old
+    or the new folder, never half of one)."""
+    source = reports_dir / REPORTS_FOLDER
+    if not source.is_dir():
+        return {"reports": None}
+    target_root = publish_dir / "reports"
+    target = target_root / REPORTS_FOLDER
+    staging = target_root / f".{REPORTS_FOLDER}.{run_id}{STAGING_SUFFIX}"
+    old = target_root / f".{REPORTS_FOLDER}.{run_id}.old"
+    try:
+        target_root.mkdir(parents=True, exist_ok=True)
+        for leftover in target_root.glob(f".{REPORTS_FOLDER}.*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        shutil.copytree(source, staging, ignore=shutil.ignore_patterns("*.tmp"))
+        if target.exists():
+            target.rename(old)
+        staging.rename(target)
+    except Exception as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if old.exists() and not target.exists():
+            old.rename(target)  # put the previous reports back
+        if not _is_storage_fault(exc):
+            raise
+        raise _publish_error(exc, publish_dir) from exc
+    shutil.rmtree(old, ignore_errors=True)
+    return {"reports": str(target)}

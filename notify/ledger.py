@@ -161,3 +161,65 @@ def record_book(
             "AND first_listed_on IS NULL AND lead_key IN (SELECT unnest(?::VARCHAR[]))",
             [business_date, owner_name, listed],
         )
+
+
+# ---------------------------------------------------------------- period reports (C9)
+# mail.report_ledger: one row per recipient, period kind and period start. A delivered report
+# (sent or written) is never sent again, whatever reruns follow; a failed one is retried.
+
+
+def ensure_report_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS mail")
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS mail.report_ledger (
+            recipient VARCHAR NOT NULL,
+            period_kind VARCHAR NOT NULL CHECK (period_kind IN ('week', 'month')),
+            period_start DATE NOT NULL,
+            scope VARCHAR NOT NULL,
+            scope_name VARCHAR NOT NULL,
+            message_id VARCHAR,
+            status VARCHAR NOT NULL CHECK (status IN ('sent', 'written', 'failed')),
+            sent_at TIMESTAMP,  -- naive UTC; NULL while not delivered
+            error VARCHAR,
+            PRIMARY KEY (recipient, period_kind, period_start)
+        )
+        """
+    )
+
+
+def report_delivered(
+    con: duckdb.DuckDBPyConnection, recipient: str, period_kind: str, period_start: date
+) -> bool:
+    row = con.execute(
+        "SELECT status FROM mail.report_ledger WHERE recipient = ? AND period_kind = ? "
+        "AND period_start = ?",
+        [recipient, period_kind, period_start],
+    ).fetchone()
+    return bool(row and row[0] in DELIVERED)
+
+
+def record_report(
+    con: duckdb.DuckDBPyConnection,
+    recipient: str,
+    period_kind: str,
+    period_start: date,
+    *,
+    scope: str,
+    scope_name: str,
+    message_id: str | None,
+    status: str,
+    error: str | None = None,
+) -> None:
+    sent_at = datetime.now(UTC).replace(tzinfo=None) if status in DELIVERED else None
+    con.execute(
+        """
+        INSERT INTO mail.report_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (recipient, period_kind, period_start) DO UPDATE SET
+            scope = excluded.scope, scope_name = excluded.scope_name,
+            message_id = excluded.message_id, status = excluded.status,
+            sent_at = excluded.sent_at, error = excluded.error
+        """,
+        [recipient, period_kind, period_start, scope, scope_name, message_id, status, sent_at,
+         error],
+    )  # fmt: skip

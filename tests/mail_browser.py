@@ -142,6 +142,11 @@ class Browser:
             screenshot=screenshot,
         )
 
+    def evaluate(self, expression: str) -> Any:
+        """The value of a JavaScript expression in the page last opened with `view`."""
+        reply = self._command("Runtime.evaluate", {"expression": expression, "returnByValue": True})
+        return reply["result"].get("value")
+
     def close(self) -> None:
         if self._process.poll() is None:
             try:

@@ -1,7 +1,7 @@
 """The floors of docs/architecture.md, enforced on the code's own imports (read with `ast`).
 
 - `leadflow/core/` (the ground floor) imports no other part of the project.
-- A step package (`ingest/`, `expectations/`, `notify/`) imports only itself and the ground
+- A step package (`ingest/`, `expectations/`, `notify/`, `reporting/`) imports only itself and the ground
   floor: no other step, nothing of the top floor (`leadflow/*` outside core), no demo tools.
 - Nothing imports `leadflow.pipeline`, `leadflow.cli` or `dags/` but the top floor and dags/.
 - Only `dags/` and the one SMTP adapter (`notify/smtp_connection.py`) import Airflow.
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-STEPS = ("ingest", "expectations", "notify")
+STEPS = ("ingest", "expectations", "notify", "reporting")
 PRODUCTION = ("leadflow", *STEPS, "dags")
 TOP = ("leadflow.pipeline", "leadflow.cli")
 AIRFLOW_ALLOWED = {"notify/smtp_connection.py"}

@@ -145,6 +145,8 @@ ENTITIES: dict[str, Entity] = {
             "contacted_at": "timestamp",
             "follow_up_channel": "follow_up_channel",
             "responded": "bool",
+            # R11 "email opens": only channels that export opens map it (optional, C8)
+            "opened": "bool",
             "feedback": "text",
             "objection": "text",
             "next_action": "text",

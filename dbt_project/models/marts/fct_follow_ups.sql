@@ -8,6 +8,7 @@ select
     contacted_on,
     follow_up_channel,
     responded,
+    opened,
     feedback,
     objection,
     next_action,

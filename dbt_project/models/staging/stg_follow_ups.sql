@@ -10,6 +10,7 @@ select
     contacted_at_is_date_only,
     {{ accepted_or_null('follow_up_channel', 'follow_up_channel') }} as follow_up_channel,
     responded,
+    opened,
     feedback,
     objection,
     {{ blank_to_null('next_action') }} as next_action,

@@ -1,0 +1,95 @@
+-- Lost and churned leads per period by reason category (R11, C8 Churn reasons and Periods): leads
+-- whose current lost status was recorded in the period (a lost status without a time is left
+-- out: its period is unknown), by the keyword category of their reason, with the lost / churned
+-- split. For the organisation, each team and each rep (the lead's current owner).
+-- Grain: period_kind x period_start x scope x scope_name x churn_category, dense over the trend,
+-- plus one '(all)' row per scope and period.
+with periods as (
+    select * from {{ ref('int_report_periods') }}
+),
+
+closed as (
+    select
+        reasons.lead_key,
+        owners.owner_name,
+        teams.team_name,
+        reasons.churn_category as dim,
+        reasons.outcome,
+        {{ business_date('status.status_changed_at') }} as closed_on
+    from {{ ref('int_lead_churn_reasons') }} as reasons
+    inner join {{ ref('int_lead_status') }} as status on status.lead_key = reasons.lead_key
+    inner join {{ ref('int_lead_owner') }} as owners on owners.lead_key = reasons.lead_key
+    left join {{ ref('int_owner_teams') }} as teams
+        on teams.owner_match_key = lower(owners.owner_name)
+),
+
+scoped as (
+    {{ report_scopes('closed', total=true) }}
+),
+
+per_period as (
+    select
+        periods.period_kind, periods.period_start, scoped.scope, scoped.scope_name,
+        scoped.dim_value, scoped.is_total,
+        count(*) as closed_leads,
+        {{ count_if("scoped.outcome = 'lost'") }} as lost_leads,
+        {{ count_if("scoped.outcome = 'churned'") }} as churned_leads
+    from scoped
+    inner join periods on {{ in_period('scoped.closed_on') }}
+    group by 1, 2, 3, 4, 5, 6
+),
+
+series as (
+    select distinct period_kind, scope, scope_name, dim_value, is_total from per_period
+),
+
+filled as (
+    select
+        periods.period_kind,
+        periods.period_start,
+        periods.period_end,
+        periods.period_index,
+        periods.in_trend,
+        series.scope,
+        series.scope_name,
+        series.dim_value as churn_category,
+        series.is_total,
+        coalesce(per_period.closed_leads, 0) as closed_leads,
+        coalesce(per_period.lost_leads, 0) as lost_leads,
+        coalesce(per_period.churned_leads, 0) as churned_leads
+    from series
+    inner join periods on periods.period_kind = series.period_kind
+    left join per_period
+        on per_period.period_kind = series.period_kind
+       and per_period.period_start = periods.period_start
+       and per_period.scope = series.scope and per_period.scope_name = series.scope_name
+       and per_period.dim_value = series.dim_value
+),
+
+shared as (
+    select
+        filled.*,
+        {{ share(
+            'closed_leads',
+            "sum(case when not is_total then closed_leads else 0 end) over (partition by period_kind, period_start, scope, scope_name)"
+        ) }} as share_of_closed
+    from filled
+),
+
+with_previous as (
+    select
+        shared.*,
+        {% for column in ['closed_leads', 'share_of_closed'] -%}
+        lag({{ column }}) over (
+            partition by period_kind, scope, scope_name, churn_category order by period_start
+        ) as previous_{{ column }}{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from shared
+)
+
+select
+    period_kind, period_start, period_end, period_index, scope, scope_name, churn_category,
+    is_total, closed_leads, lost_leads, churned_leads, share_of_closed,
+    previous_closed_leads, previous_share_of_closed
+from with_previous
+where in_trend
