@@ -179,7 +179,7 @@ def report_command(args: argparse.Namespace) -> int:
     from leadflow.pipeline import report
 
     settings = load_settings(warehouse=args.warehouse, outbox=args.outbox)
-    os.environ.setdefault("AIRFLOW_HOME", str(settings.data_dir / "airflow"))
+    default_airflow_home(settings)
     as_of = resolve_as_of(args.as_of, settings.tz)
     if not settings.warehouse.is_file():
         print(f"no warehouse at {settings.warehouse}: run `leadflow run` first", file=sys.stderr)

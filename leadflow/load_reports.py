@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from leadflow import html_page as h
+from leadflow.core import html_page as h
 from leadflow.core import warehouse as warehouse_db
 from leadflow.core.canonical import ENTITIES
 from leadflow.core.settings import Settings

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from expectations.suites import ChannelConfig, build_suite, load_channel_configs
-from leadflow import html_page as h
+from leadflow.core import html_page as h
 from leadflow.core import warehouse as warehouse_db
 from leadflow.core.canonical import ENTITIES
 from leadflow.core.settings import Settings

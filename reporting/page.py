@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from leadflow.html_page import STYLE, esc
+from leadflow.core.html_page import STYLE, esc
 from reporting.figures import Figure, ReportFigures
 from reporting.text import ReportText, format_figure
 

@@ -1,8 +1,9 @@
 """The floors of docs/architecture.md, enforced on the code's own imports (read with `ast`).
 
 - `leadflow/core/` (the ground floor) imports no other part of the project.
-- A step package (`ingest/`, `expectations/`, `notify/`, `reporting/`) imports only itself and the ground
-  floor: no other step, nothing of the top floor (`leadflow/*` outside core), no demo tools.
+- A step package (`ingest/`, `expectations/`, `notify/`, `reporting/`) imports only itself and
+  the ground floor: no other step, nothing of the top floor (`leadflow/*` outside core), no demo
+  tools.
 - Nothing imports `leadflow.pipeline`, `leadflow.cli` or `dags/` but the top floor and dags/.
 - Only `dags/` and the one SMTP adapter (`notify/smtp_connection.py`) import Airflow.
 - Production code never imports the demo generator (`tools/`), except the CLI's `demo-data`.
