@@ -184,7 +184,9 @@ def transform(
     from leadflow.marts_release import build_slot, release
     from leadflow.routing_rules import default_rules_path, load_routing_rules
 
-    routing_enabled = run_kind(as_of, settings, file_triggered=file_triggered) == "forward"
+    kind = run_kind(as_of, settings, file_triggered=file_triggered)
+    routing_enabled = kind == "forward"
+    inputs = build_inputs(settings)  # before the build: what it reads
     routing = load_routing_rules(settings.warehouse, default_rules_path())
     target_dir = settings.data_dir / "dbt" / "target"
     slot = build_slot(settings.warehouse)
@@ -238,6 +240,8 @@ def transform(
         "failed": len(failures),
         "warned": len(warnings),
         "seconds": round(time.monotonic() - started, 1),
+        "inputs": inputs,
+        "kind": kind,
         "routing": {
             "enabled": routing_enabled,
             "assignments": routing_assignments(settings.warehouse, as_of),
@@ -245,6 +249,50 @@ def transform(
         },
         "marts": mart_row_counts(settings.warehouse),
     }
+
+
+def build_inputs(settings: Settings) -> str | None:
+    """The fingerprint of everything a build reads but `as_of` (leadflow.run_inputs)."""
+    from leadflow.routing_rules import default_rules_path
+    from leadflow.run_inputs import fingerprint
+
+    return fingerprint(
+        settings.warehouse,
+        channels_dir=settings.channels_dir,
+        routing_rules=default_rules_path(),
+        dbt_project_dir=settings.dbt_project_dir,
+        business_timezone=settings.business_timezone,
+    )
+
+
+def nothing_to_do(
+    settings: Settings,
+    as_of: date,
+    *,
+    send: bool = False,
+    resend: bool = False,
+    file_triggered: bool = False,
+) -> str | None:
+    """One line when the last finished run already did what this one would (an empty inbox,
+    the same loads, rules and models, the same as_of), else None. Call it under the run lock.
+    Costs a DuckDB connection and a few hashes: no GX, dbt or Airflow import."""
+    from leadflow.run_inputs import last_finished_run
+    from leadflow.run_inputs import nothing_to_do as decide
+
+    if not settings.inbox.is_dir() or not settings.warehouse.exists():
+        return None  # the run itself says what is missing
+    waiting = waiting_files(settings)
+    if waiting or resend:
+        return None
+    return decide(
+        last_finished_run(settings.warehouse),
+        build_inputs(settings),
+        as_of=as_of,
+        kind=run_kind(as_of, settings, file_triggered=file_triggered),
+        send=send,
+        resend=resend,
+        waiting=waiting,
+    )
 
 
 def routing_assignments(warehouse: Path, as_of: date) -> dict[str, int]:
@@ -433,8 +481,17 @@ def run_all(
 
     run_id = run_id or new_run_id()
     wait = wait_seconds() if lock_wait is None else lock_wait
-    summary: dict[str, Any] = {"run_id": run_id, "as_of": as_of.isoformat()}
+    summary: dict[str, Any] = {
+        "run_id": run_id,
+        "as_of": as_of.isoformat(),
+        "kind": run_kind(as_of, settings),
+        "send": send,
+    }
     with run_lock(settings.warehouse, what=f"leadflow run {run_id} for {as_of}", wait=wait):
+        reason = nothing_to_do(settings, as_of, send=send, resend=resend)
+        if reason:  # not recorded: the run it points at stays the last finished one
+            log.info("run %s: %s", run_id, reason)
+            return {**summary, "nothing_to_do": reason}
         summary["ingest"] = timed(ingest, settings, run_id)
         summary["validate"] = timed(validate, settings, as_of, run_id)
         summary["transform"] = timed(transform, settings, as_of, run_id)
