@@ -42,6 +42,7 @@ def _run_parameters() -> dict:
         "as_of": as_of,
         "send": bool(conf.get("send", False)),
         "resend": bool(conf.get("resend", False)),
+        "full_refresh": bool(conf.get("full_refresh", False)),
         "file_triggered": run_type.endswith("asset_triggered"),
         "run_id": context["run_id"],
     }
@@ -107,6 +108,8 @@ def lead_pipeline():
         p = _run_parameters()
 
         def check() -> dict:
+            if p["full_refresh"]:
+                return {"reason": None}
             reason = pipeline.nothing_to_do(
                 p["settings"],
                 p["as_of"],
@@ -150,6 +153,7 @@ def lead_pipeline():
             p["as_of"],
             p["run_id"],
             file_triggered=p["file_triggered"],
+            full_refresh=p["full_refresh"],
         )
 
     @task

@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--send", action="store_true", help="mail even on a backfill (C9)")
     run.add_argument("--resend", action="store_true", help="mail again for a date already sent")
     run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental models from every load (also when nothing is new)",
+    )
+    run.add_argument(
         "--wait",
         type=float,
         default=None,
@@ -192,6 +197,7 @@ def run_command(args: argparse.Namespace) -> int:
                 as_of,
                 send=args.send,
                 resend=args.resend,
+                full_refresh=args.full_refresh,
                 run_id=run_id,
                 lock_wait=args.wait,
             )
@@ -213,7 +219,7 @@ def _nothing_to_do(settings: Settings, as_of: date, args: argparse.Namespace) ->
     from leadflow.pipeline import nothing_to_do
     from leadflow.run_lock import run_lock, wait_seconds
 
-    if not settings.warehouse.exists():
+    if not settings.warehouse.exists() or args.full_refresh:
         return None
     wait = wait_seconds() if args.wait is None else args.wait
     with run_lock(settings.warehouse, what=f"leadflow run check for {as_of}", wait=wait):

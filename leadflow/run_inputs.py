@@ -132,3 +132,43 @@ def nothing_to_do(
         f"nothing new since run {previous.get('run_id')} for {as_of} "
         "(no file in the inbox, same loads, rules and models): nothing to do"
     )
+
+
+# --------------------------------------------------------------------------- full refreshes
+
+BUILDS = "ops.dbt_builds"
+
+
+def code_digest(dbt_project_dir: Path, business_timezone: str) -> str:
+    """What an incremental model's kept rows were computed with: the dbt project and the zone."""
+    project = files_digest([dbt_project_dir / name for name in DBT_SOURCES])
+    return f"{project}:{business_timezone}"
+
+
+def last_built_code(warehouse: Path) -> str | None:
+    """The code digest of the last build that passed; None before the first."""
+    if not warehouse.exists():
+        return None
+    with warehouse_db.connect(warehouse, read_only=True) as con:
+        exists = con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'ops' AND table_name = 'dbt_builds'"
+        ).fetchone()[0]
+        if not exists:
+            return None
+        row = con.execute(
+            f"SELECT code FROM {BUILDS} ORDER BY built_at DESC, rowid DESC LIMIT 1"
+        ).fetchall()
+    return row[0][0] if row else None
+
+
+def record_build(warehouse: Path, *, run_id: str, code: str, full_refresh: bool) -> None:
+    with warehouse_db.connect(warehouse) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS ops")
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {BUILDS} (run_id VARCHAR, code VARCHAR, "
+            "full_refresh BOOLEAN, built_at TIMESTAMP)"
+        )
+        con.execute(
+            f"INSERT INTO {BUILDS} VALUES (?, ?, ?, now()::TIMESTAMP)", [run_id, code, full_refresh]
+        )
