@@ -12,7 +12,6 @@ never change and every merge is recorded."""
 from __future__ import annotations
 
 import csv
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -68,23 +67,125 @@ def follow_up(record_id: str, at: str, person: str, email: str, feedback: str) -
     return row + [at, "", "", "", "", "", ""]
 
 
-def build(
-    pair: tuple[Twin, Twin],
-    as_of: date,
-    monkeypatch: pytest.MonkeyPatch,
-    *,
-    today: date,
-    first: bool = False,
-) -> None:
-    """Every step but mail on both warehouses: the files of the day are already in each inbox."""
-    monkeypatch.setenv("LEADFLOW_TODAY", today.isoformat())  # forward runs route (C5)
-    for side in pair:
-        run_id = pipeline.new_run_id()
-        pipeline.ingest(side.settings, run_id)
-        pipeline.validate(side.settings, as_of, run_id)
-        built = pipeline.transform(side.settings, as_of, run_id, full_refresh=side.full)
-        assert built["failed"] == 0
-        assert built["full_refresh"] is (side.full or first)  # the first build is a full one
+def query(warehouse: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+# ------------------------------------------------------------------------- the days
+
+
+def known_lead(warehouse: Path) -> tuple[str, str]:
+    """A known lead's name and email (the same in both warehouses: they are equal by then)."""
+    return query(
+        warehouse,
+        "SELECT person_name, email FROM staging.stg_intake_records WHERE email IS NOT NULL "
+        "AND person_name IS NOT NULL ORDER BY source_record_id LIMIT 1",
+    )[0]
+
+
+def history(inbox: Path, warehouse: Path, root: Path) -> None:
+    generate(inbox, seed=SEED, leads=30, as_of=AS_OF, truth_path=root / "truth.json")
+
+
+def new_leads(inbox: Path, warehouse: Path, root: Path) -> None:
+    """Two new leads at a fair, a follow-up on a known lead."""
+    person, email = known_lead(warehouse)
+    write_csv(
+        inbox / "badge_scans_expo20261120_en.csv",
+        BADGE_HEADER,
+        [
+            ["2026-11-20 10:00", "周明远", "采购经理", "杭州新远科技有限公司", "制造业",
+             "+86 13905710001", "mingyuan.zhou@xinyuan-hz.cn", "杭州", "李娜", ""],
+            ["2026-11-20 10:05", "Ada Brook", "CTO", "Brook Labs", "软件",
+             "+86 13905710002", "ada@brooklabs.io", "上海", "Emily Carter", ""],
+        ],
+    )  # fmt: skip
+    write_csv(
+        inbox / "follow_ups_20261121.csv",
+        FOLLOW_UP_HEADER,
+        [follow_up("FU-900001", "2026-11-20 15:00", person, email, "约了演示")],
+    )
+
+
+def merge_correct_and_leave(inbox: Path, warehouse: Path, root: Path) -> None:
+    """One record links two known leads (one's email, the other's mobile), a corrected
+    follow-up (same export id, new content), an owner leaves."""
+    email, person, phone = query(
+        warehouse,
+        "SELECT s.email, s.person_name, t.phone FROM staging.stg_intake_records s, "
+        "staging.stg_intake_records t, intermediate.int_lead_key_map ks, "
+        "intermediate.int_lead_key_map kt WHERE ks.source_record_id = s.source_record_id AND "
+        "kt.source_record_id = t.source_record_id AND ks.lead_key <> kt.lead_key AND "
+        "s.email IS NOT NULL AND t.phone IS NOT NULL AND t.phone_kind = 'mobile' "
+        "ORDER BY s.source_record_id, t.source_record_id LIMIT 1",
+    )[0]
+    owners = query(warehouse, "SELECT owner_name, email, language FROM staging.stg_owners "
+                   "ORDER BY owner_name = 'ops', owner_name")  # fmt: skip
+    leaving = owners[0][0]  # a rep, not ops
+    write_csv(
+        inbox / "badge_scans_expo20261121_en.csv",
+        BADGE_HEADER,
+        [["2026-11-21 09:30", person, "", "", "", phone, email, "", "", "met again"]],
+    )
+    known_person, known_email = known_lead(warehouse)
+    write_csv(
+        inbox / "follow_ups_20261122.csv",
+        FOLLOW_UP_HEADER,
+        [follow_up("FU-900001", "2026-11-20 15:00", known_person, known_email, "演示改期")],
+    )
+    write_csv(
+        inbox / "owners_20261122.csv",
+        ["name", "email", "language", "manager", "active"],
+        [[n, e, lang, "", "false" if n == leaving else "true"] for n, e, lang in owners],
+    )
+
+
+def late_file(inbox: Path, warehouse: Path, root: Path) -> None:
+    """Events weeks before the others, on a known lead."""
+    person, email = known_lead(warehouse)
+    write_csv(
+        inbox / "follow_ups_20261001_late.csv",
+        FOLLOW_UP_HEADER,
+        [follow_up("FU-900100", "2026-10-01 11:00", person, email, "首次沟通")],
+    )
+
+
+@dataclass
+class Step:
+    as_of: date
+    write: Callable[[Path, Path, Path], None] | None  # (inbox, warehouse, root): the day's files
+    today: date | None = None  # None: as_of, a forward run, which routes (C5, C9)
+
+
+DAY = timedelta(days=1)
+STEPS = [
+    Step(AS_OF, history),
+    Step(AS_OF + DAY, new_leads),
+    Step(AS_OF + 2 * DAY, merge_correct_and_leave),
+    Step(AS_OF + DAY, None, today=AS_OF + 2 * DAY),  # a backfill between the forward runs
+    Step(AS_OF + 3 * DAY, late_file),
+]
+
+
+def load_and_build(
+    side: Twin, step: Step, root: Path, monkeypatch: pytest.MonkeyPatch, *, routing: bool = True
+) -> dict:
+    """The day's files into the inbox, then every step but publish and mail; without `routing`
+    every run is a backfill (today a month later)."""
+    today = (step.today or step.as_of) if routing else AS_OF + 30 * DAY
+    monkeypatch.setenv("LEADFLOW_TODAY", today.isoformat())
+    if step.write is not None:
+        step.write(side.settings.inbox, side.settings.warehouse, root)
+    run_id = pipeline.new_run_id()
+    pipeline.ingest(side.settings, run_id)
+    pipeline.validate(side.settings, step.as_of, run_id)
+    built = pipeline.transform(side.settings, step.as_of, run_id, full_refresh=side.full)
+    assert built["failed"] == 0
+    return built
+
+
+# ------------------------------------------------------------------------- comparing
 
 
 def compared_relations(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
@@ -125,118 +226,29 @@ def differences(left: Path, right: Path) -> dict[str, object]:
     return found
 
 
-def query(warehouse: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql).fetchall()
-
-
-def drop(pair: tuple[Twin, Twin], write: Callable[[Path], object]) -> None:
-    for side in pair:
-        write(side.settings.inbox)
-
-
 def test_incremental_builds_equal_full_rebuilds_over_several_days(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pair = (twin(tmp_path / "incremental", False), twin(tmp_path / "full", True))
-    history = tmp_path / "history"
-    generate(history, seed=SEED, leads=30, as_of=AS_OF, truth_path=tmp_path / "truth.json")
-    drop(pair, lambda inbox: shutil.copytree(history, inbox))
-    build(pair, AS_OF, monkeypatch, today=AS_OF, first=True)
     incremental, full = (side.settings.warehouse for side in pair)
-    assert differences(incremental, full) == {}
-    keys_before = dict(query(incremental, "SELECT source_record_id, lead_key FROM "
-                             "intermediate.int_lead_key_map"))  # fmt: skip
-
-    # day 1: two new leads at a fair, a follow-up on a known lead
-    day1 = AS_OF + timedelta(days=1)
-    known = query(
-        incremental,
-        "SELECT person_name, email FROM staging.stg_intake_records WHERE email IS NOT NULL "
-        "AND person_name IS NOT NULL ORDER BY source_record_id LIMIT 1",
-    )[0]
-
-    def day1_files(inbox: Path) -> None:
-        write_csv(
-            inbox / "badge_scans_expo20261120_en.csv",
-            BADGE_HEADER,
-            [
-                ["2026-11-20 10:00", "周明远", "采购经理", "杭州新远科技有限公司", "制造业",
-                 "+86 13905710001", "mingyuan.zhou@xinyuan-hz.cn", "杭州", "李娜", ""],
-                ["2026-11-20 10:05", "Ada Brook", "CTO", "Brook Labs", "软件",
-                 "+86 13905710002", "ada@brooklabs.io", "上海", "Emily Carter", ""],
-            ],
-        )  # fmt: skip
-        write_csv(
-            inbox / "follow_ups_20261121.csv",
-            FOLLOW_UP_HEADER,
-            [follow_up("FU-900001", "2026-11-20 15:00", known[0], known[1], "约了演示")],
-        )
-
-    drop(pair, day1_files)
-    build(pair, day1, monkeypatch, today=day1)
-    assert differences(incremental, full) == {}
-
-    # day 2: one record links two known leads (one's email, the other's mobile), a corrected
-    # follow-up (same export id, new content), an owner leaves
-    two = query(
-        incremental,
-        "SELECT s.email, s.person_name, t.phone FROM staging.stg_intake_records s, "
-        "staging.stg_intake_records t, intermediate.int_lead_key_map ks, "
-        "intermediate.int_lead_key_map kt WHERE ks.source_record_id = s.source_record_id AND "
-        "kt.source_record_id = t.source_record_id AND ks.lead_key <> kt.lead_key AND "
-        "s.email IS NOT NULL AND t.phone IS NOT NULL AND t.phone_kind = 'mobile' "
-        "ORDER BY s.source_record_id, t.source_record_id LIMIT 1",
-    )[0]
-    owners = query(incremental, "SELECT owner_name, email, language FROM staging.stg_owners "
-                   "ORDER BY owner_name = 'ops', owner_name")  # fmt: skip
-    leaving = owners[0][0]  # a rep, not ops
-
-    def day2_files(inbox: Path) -> None:
-        write_csv(
-            inbox / "badge_scans_expo20261121_en.csv",
-            BADGE_HEADER,
-            [["2026-11-21 09:30", two[1], "", "", "", two[2], two[0], "", "", "met again"]],
-        )
-        write_csv(
-            inbox / "follow_ups_20261122.csv",
-            FOLLOW_UP_HEADER,
-            [follow_up("FU-900001", "2026-11-20 15:00", known[0], known[1], "演示改期")],
-        )
-        write_csv(
-            inbox / "owners_20261122.csv",
-            ["name", "email", "language", "manager", "active"],
-            [[n, e, lang, "", "false" if n == leaving else "true"] for n, e, lang in owners],
-        )
-
-    drop(pair, day2_files)
-    day2 = AS_OF + timedelta(days=2)
-    build(pair, day2, monkeypatch, today=day2)
-    assert differences(incremental, full) == {}
+    keys_before: dict[str, str] = {}
+    for number, step in enumerate(STEPS):
+        for side in pair:
+            built = load_and_build(side, step, tmp_path, monkeypatch)
+            assert built["full_refresh"] is (side.full or number == 0)  # the first is full
+        assert differences(incremental, full) == {}, f"after step {number}"
+        if number == 0:
+            keys_before = dict(query(incremental, "SELECT source_record_id, lead_key FROM "
+                                     "intermediate.int_lead_key_map"))  # fmt: skip
     merged = query(incremental, "SELECT count(*) FROM intermediate.int_lead_key_map "
                    "WHERE lead_key <> original_lead_key")[0][0]  # fmt: skip
     assert merged >= 1  # the two leads merged, and the map records it (C3)
-
-    # a backfill for day 1 between the forward runs (no routing, no new files)
-    build(pair, day1, monkeypatch, today=day2)
-    assert differences(incremental, full) == {}
-
-    # day 3: a late file with events weeks before the others, on a known lead
-    def day3_files(inbox: Path) -> None:
-        write_csv(
-            inbox / "follow_ups_20261001_late.csv",
-            FOLLOW_UP_HEADER,
-            [follow_up("FU-900100", "2026-10-01 11:00", known[0], known[1], "首次沟通")],
-        )
-
-    drop(pair, day3_files)
-    day3 = AS_OF + timedelta(days=3)
-    build(pair, day3, monkeypatch, today=day3)
-    assert differences(incremental, full) == {}
-
-    # C3 in the incremental warehouse: no key moved; merges recorded with the original key
+    # C3: no record's first key moved; merges are recorded with the original key
     keys_after = dict(query(incremental, "SELECT source_record_id, original_lead_key FROM "
                             "intermediate.int_lead_key_map"))  # fmt: skip
     assert {k: keys_after[k] for k in keys_before} == keys_before
     kinds = query(incremental, "SELECT full_refresh FROM ops.dbt_builds ORDER BY built_at")
-    assert kinds == [(True,)] + [(False,)] * 4  # one full build, then incremental ones
+    assert kinds == [(True,)] + [(False,)] * (len(STEPS) - 1)  # one full build, then increments
+    compiled = next((tmp_path / "incremental" / "dbt" / "target" / "compiled").rglob(
+        "stg_follow_ups.sql"))  # fmt: skip
+    assert "loaded_at >= (select max(loaded_at)" in compiled.read_text(encoding="utf-8")
