@@ -43,6 +43,7 @@ def _run_parameters() -> dict:
         "as_of": as_of,
         "send": bool(conf.get("send", False)),
         "resend": bool(conf.get("resend", False)),
+        "full_refresh": bool(conf.get("full_refresh", False)),
         "file_triggered": run_type.endswith("asset_triggered"),
         "run_id": context["run_id"],
     }
@@ -109,6 +110,31 @@ INBOX = Asset(INBOX_ASSET_NAME)  # emitted by inbox_watch when files wait
     doc_md=__doc__,
 )
 def lead_pipeline():
+    @task.short_circuit
+    def anything_to_do() -> bool:
+        """False (every later task skipped) when the last finished run already did what this
+        one would: the inbox sensor triggers runs all day, most find nothing (issue 17)."""
+        from leadflow import pipeline
+
+        p = _run_parameters()
+
+        def check() -> dict:
+            if p["full_refresh"]:
+                return {"reason": None}
+            reason = pipeline.nothing_to_do(
+                p["settings"],
+                p["as_of"],
+                send=p["send"],
+                resend=p["resend"],
+                file_triggered=p["file_triggered"],
+            )
+            return {"reason": reason}
+
+        reason = _locked("anything_to_do", check)["reason"]
+        if reason:
+            print(reason)
+        return reason is None
+
     @task
     def ingest() -> dict:
 
@@ -138,6 +164,7 @@ def lead_pipeline():
             p["as_of"],
             p["run_id"],
             file_triggered=p["file_triggered"],
+            full_refresh=p["full_refresh"],
         )
 
     @task
@@ -189,6 +216,8 @@ def lead_pipeline():
             summary = {
                 "run_id": p["run_id"],
                 "as_of": p["as_of"].isoformat(),
+                "kind": transformed.get("kind"),
+                "send": p["send"],
                 "ingest": ingested,
                 "validate": validated,
                 "transform": transformed,
@@ -201,7 +230,7 @@ def lead_pipeline():
 
         return _locked("notify", notify_and_record)
 
-    ingested = ingest()
+    ingested = anything_to_do() >> ingest()
     validated = validate(ingested)
     transformed = transform(validated)
     reported = report(transformed)

@@ -363,6 +363,15 @@ def _cell_text(value: Any) -> str | None:
 
 
 def read_json(path: Path) -> ParsedFile:
+    from ingest.json_fast import read_json_array
+
+    fast = read_json_array(path)  # a plain array of objects: DuckDB, about 2x faster
+    if fast is not None:
+        return fast
+    return read_json_exact(path)
+
+
+def read_json_exact(path: Path) -> ParsedFile:
     data = path.read_bytes()
     text = data.decode(wide_encoding(data[:4], "auto") or "utf-8-sig", errors="strict")
     text = text.lstrip("\ufeff")

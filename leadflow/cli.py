@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--send", action="store_true", help="mail even on a backfill (C9)")
     run.add_argument("--resend", action="store_true", help="mail again for a date already sent")
     run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental models from every load (also when nothing is new)",
+    )
+    run.add_argument(
         "--wait",
         type=float,
         default=None,
@@ -206,6 +211,10 @@ def run_command(args: argparse.Namespace) -> int:
     settings = load_settings(inbox=args.inbox, warehouse=args.warehouse, outbox=args.outbox)
     default_airflow_home(settings)
     as_of = resolve_as_of(args.as_of, settings.tz)
+    reason = _nothing_to_do(settings, as_of, args)
+    if reason:  # before Airflow's import (~3-10 s): a run that finds nothing ends in seconds
+        print(reason)
+        return 0
     if args.send or run_kind(as_of, settings) == "forward":
         # mail looks up the SMTP connection through Airflow, whose import points the root
         # logger at stdout: imported first, so the log set-up below stays in charge
@@ -226,6 +235,7 @@ def run_command(args: argparse.Namespace) -> int:
                 as_of,
                 send=args.send,
                 resend=args.resend,
+                full_refresh=args.full_refresh,
                 run_id=run_id,
                 lock_wait=args.wait,
             )
@@ -239,6 +249,19 @@ def run_command(args: argparse.Namespace) -> int:
         reporter.close()
     print("\n".join(run_footer(summary, settings, log_path, quiet=args.quiet)))
     return 0
+
+
+def _nothing_to_do(settings: Settings, as_of: date, args: argparse.Namespace) -> str | None:
+    """The one line of a run with nothing to do (leadflow.run_inputs), checked under the run
+    lock; None when there is something to do."""
+    from leadflow.pipeline import nothing_to_do
+    from leadflow.run_lock import run_lock, wait_seconds
+
+    if not settings.warehouse.exists() or args.full_refresh:
+        return None
+    wait = wait_seconds() if args.wait is None else args.wait
+    with run_lock(settings.warehouse, what=f"leadflow run check for {as_of}", wait=wait):
+        return nothing_to_do(settings, as_of, send=args.send, resend=args.resend)
 
 
 def run_footer(

@@ -171,7 +171,12 @@ def child_command(command: list[str]) -> list[str]:
 
 
 def transform(
-    settings: Settings, as_of: date, run_id: str, *, file_triggered: bool = False
+    settings: Settings,
+    as_of: date,
+    run_id: str,
+    *,
+    file_triggered: bool = False,
+    full_refresh: bool = False,
 ) -> dict[str, Any]:
     """One `dbt build` of models, seeds and data tests: start-up costs ~5 s per invocation.
     Unit tests are the models' known answers, run by `make test` under several timezones; in
@@ -179,11 +184,22 @@ def transform(
 
     The routing rules (config/routing.yaml, or LEADFLOW_ROUTING_RULES) are validated and written
     to config.routing_* first, in every run, so a broken rules file fails early; only forward
-    runs route (var routing_enabled, C9): backfills and file-triggered runs do not."""
+    runs route (var routing_enabled, C9): backfills and file-triggered runs do not.
+
+    The big staging models are incremental (issue 17); the build rebuilds them in full when
+    asked (`full_refresh`), before the first build, and whenever the dbt project or the business
+    timezone changed since the last build that passed (their kept rows were computed with
+    another version): the var `rebuild_staging` (macros/incremental.sql), never dbt's
+    --full-refresh, which would recompute the key map's keys (C3) and the routing log."""
     from leadflow.marts_release import build_slot, project_marts, release
     from leadflow.routing_rules import default_rules_path, load_routing_rules
+    from leadflow.run_inputs import code_digest, last_built_code, record_build
 
-    routing_enabled = run_kind(as_of, settings, file_triggered=file_triggered) == "forward"
+    kind = run_kind(as_of, settings, file_triggered=file_triggered)
+    routing_enabled = kind == "forward"
+    inputs = build_inputs(settings)  # before the build: what it reads
+    code = code_digest(settings.dbt_project_dir, settings.business_timezone)
+    full_refresh = full_refresh or last_built_code(settings.warehouse) != code
     routing = load_routing_rules(settings.warehouse, default_rules_path())
     target_dir = settings.data_dir / "dbt" / "target"
     slot = build_slot(settings.warehouse)
@@ -192,6 +208,7 @@ def transform(
         "business_timezone": settings.business_timezone,
         "routing_enabled": routing_enabled,
         "marts_schema": slot,
+        "rebuild_staging": full_refresh,
     }
     command = [
         dbt_executable(), "build", "--exclude-resource-type", "unit_test",
@@ -226,6 +243,7 @@ def transform(
         )
     marts = project_marts(target_dir / "manifest.json")
     release(settings.warehouse, slot, run_id=run_id, as_of=as_of, marts=marts)
+    record_build(settings.warehouse, run_id=run_id, code=code, full_refresh=full_refresh)
     from leadflow.load_reports import write_load_reports
 
     return {
@@ -234,6 +252,9 @@ def transform(
         "failed": len(failures),
         "warned": len(warnings),
         "seconds": round(time.monotonic() - started, 1),
+        "inputs": inputs,
+        "kind": kind,
+        "full_refresh": full_refresh,
         "routing": {
             "enabled": routing_enabled,
             "assignments": routing_assignments(settings.warehouse, as_of),
@@ -241,6 +262,50 @@ def transform(
         },
         "marts": mart_row_counts(settings.warehouse),
     }
+
+
+def build_inputs(settings: Settings) -> str | None:
+    """The fingerprint of everything a build reads but `as_of` (leadflow.run_inputs)."""
+    from leadflow.routing_rules import default_rules_path
+    from leadflow.run_inputs import fingerprint
+
+    return fingerprint(
+        settings.warehouse,
+        channels_dir=settings.channels_dir,
+        routing_rules=default_rules_path(),
+        dbt_project_dir=settings.dbt_project_dir,
+        business_timezone=settings.business_timezone,
+    )
+
+
+def nothing_to_do(
+    settings: Settings,
+    as_of: date,
+    *,
+    send: bool = False,
+    resend: bool = False,
+    file_triggered: bool = False,
+) -> str | None:
+    """One line when the last finished run already did what this one would (an empty inbox,
+    the same loads, rules and models, the same as_of), else None. Call it under the run lock.
+    Costs a DuckDB connection and a few hashes: no GX, dbt or Airflow import."""
+    from leadflow.run_inputs import last_finished_run
+    from leadflow.run_inputs import nothing_to_do as decide
+
+    if not settings.inbox.is_dir() or not settings.warehouse.exists():
+        return None  # the run itself says what is missing
+    waiting = waiting_files(settings)
+    if waiting or resend:
+        return None
+    return decide(
+        last_finished_run(settings.warehouse),
+        build_inputs(settings),
+        as_of=as_of,
+        kind=run_kind(as_of, settings, file_triggered=file_triggered),
+        send=send,
+        resend=resend,
+        waiting=waiting,
+    )
 
 
 def routing_assignments(warehouse: Path, as_of: date) -> dict[str, int]:
@@ -488,6 +553,7 @@ def run_all(
     resend: bool = False,
     run_id: str | None = None,
     lock_wait: float | None = None,
+    full_refresh: bool = False,
 ) -> dict[str, Any]:
     """Every step in order, in-process: what `leadflow run` does, and the DAG does task by task.
 
@@ -497,11 +563,20 @@ def run_all(
 
     run_id = run_id or new_run_id()
     wait = wait_seconds() if lock_wait is None else lock_wait
-    summary: dict[str, Any] = {"run_id": run_id, "as_of": as_of.isoformat()}
+    summary: dict[str, Any] = {
+        "run_id": run_id,
+        "as_of": as_of.isoformat(),
+        "kind": run_kind(as_of, settings),
+        "send": send,
+    }
     with run_lock(settings.warehouse, what=f"leadflow run {run_id} for {as_of}", wait=wait):
+        reason = None if full_refresh else nothing_to_do(settings, as_of, send=send, resend=resend)
+        if reason:  # not recorded: the run it points at stays the last finished one
+            log.info("run %s: %s", run_id, reason)
+            return {**summary, "nothing_to_do": reason}
         summary["ingest"] = timed(ingest, settings, run_id)
         summary["validate"] = timed(validate, settings, as_of, run_id)
-        summary["transform"] = timed(transform, settings, as_of, run_id)
+        summary["transform"] = timed(transform, settings, as_of, run_id, full_refresh=full_refresh)
         summary["report"] = timed(report, settings, as_of, send=send, resend=resend)
         summary["publish"] = timed(publish, settings, as_of, run_id)
         summary["notify"] = timed(notify, settings, as_of, send=send, resend=resend)

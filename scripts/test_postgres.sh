@@ -128,8 +128,8 @@ main() {
         create_role_and_database
     fi
     export PGTZ=UTC  # libpq clients (psycopg, dbt) start their sessions in UTC
-    log "pytest tests/test_postgres.py"
-    "$BIN/python" -m pytest -q -m postgres tests/test_postgres.py "$@"
+    log "pytest tests/test_postgres.py tests/test_postgres_incremental.py"
+    "$BIN/python" -m pytest -q -m postgres tests/test_postgres.py tests/test_postgres_incremental.py "$@"
     log "test-postgres passed in $((SECONDS - started)) s"
 }
 

@@ -116,8 +116,11 @@ def pg_value(value: Any) -> Any:
     return value
 
 
-def copy_raw_to_postgres(duckdb_path: Path, dsn: str, batch_rows: int = 10_000) -> dict[str, int]:
-    """Recreate the project's schemas in PostgreSQL and COPY every raw table into them."""
+def copy_raw_to_postgres(
+    duckdb_path: Path, dsn: str, batch_rows: int = 10_000, drop: tuple[str, ...] = PROJECT_SCHEMAS
+) -> dict[str, int]:
+    """Recreate the project's schemas in PostgreSQL and COPY every raw table into them; with
+    `drop=RAW_SCHEMAS` only the raw ones, so dbt's tables stay for an incremental build."""
     import duckdb
     import psycopg
     from psycopg import sql
@@ -128,7 +131,7 @@ def copy_raw_to_postgres(duckdb_path: Path, dsn: str, batch_rows: int = 10_000) 
         psycopg.connect(dsn) as target,
         target.cursor() as cur,
     ):
-        for schema in PROJECT_SCHEMAS:
+        for schema in drop:
             cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
         for schema in RAW_SCHEMAS:
             cur.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))

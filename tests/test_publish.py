@@ -179,3 +179,64 @@ def test_a_retried_run_publishes_a_new_version_beside_its_earlier_one(tmp_path: 
     again = publish_marts(warehouse, publish_dir, run_id="scheduled__1")  # an Airflow retry
     assert Path(again["parquet"]).resolve().name == "scheduled__1.1"
     assert snapshot_state(publish_dir) == (4, "scheduled__1.1")
+
+
+# --- publish what changed (issue 17): unchanged marts are neither rewritten nor re-exported ----
+
+
+def snapshot_rows(snapshot: Path, mart: str) -> list[tuple]:
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        return con.execute(f"SELECT * FROM marts.{mart} ORDER BY ALL").fetchall()
+
+
+def test_only_the_marts_whose_content_changed_are_rewritten(tmp_path: Path) -> None:
+    warehouse, publish_dir = tmp_path / "wh.duckdb", tmp_path / "publish"
+    build_warehouse(warehouse, 10)
+    first = publish_marts(warehouse, publish_dir, run_id="run1")
+    assert first["rewritten"] == ["dim_leads", "ops_owner_queue"]  # nothing published before
+    reader = duckdb.connect(first["snapshot"], read_only=True)
+    with duckdb.connect(str(warehouse)) as con:  # one value changes, the row count does not
+        con.execute("UPDATE marts.ops_owner_queue SET owner_name = 'ana' WHERE lead_key = 3")
+    second = publish_marts(warehouse, publish_dir, run_id="run2")
+    assert second["rewritten"] == ["ops_owner_queue"]
+    assert second["parquet_rewritten"] == ["ops_owner_queue"]
+    assert second["marts"] == {"dim_leads": 10, "ops_owner_queue": 20}
+    # the reader of the first snapshot still sees it whole
+    old = reader.execute("SELECT count(*) FROM marts.ops_owner_queue WHERE owner_name = 'ana'")
+    assert old.fetchone() == (0,)
+    reader.close()  # (this process would otherwise reuse the reader's open database)
+    expected = sorted([(k, "ops") for k in range(20) if k != 3] + [(3, "ana")])
+    assert snapshot_rows(publish_dir / SNAPSHOT_NAME, "ops_owner_queue") == expected
+    assert snapshot_rows(publish_dir / SNAPSHOT_NAME, "dim_leads") == [(k,) for k in range(10)]
+    root = publish_dir / "parquet"
+    assert (root / "run1" / "dim_leads.parquet").stat().st_ino == (
+        root / "run2" / "dim_leads.parquet"
+    ).stat().st_ino  # the same file, linked into the new version
+    exported = pq.read_table(root / "current" / "ops_owner_queue.parquet").to_pylist()
+    assert sorted((r["lead_key"], r["owner_name"]) for r in exported) == expected
+
+
+def test_a_publish_with_nothing_changed_rewrites_nothing_and_a_dropped_mart_disappears(
+    tmp_path: Path,
+) -> None:
+    warehouse, publish_dir = tmp_path / "wh.duckdb", tmp_path / "publish"
+    build_warehouse(warehouse, 5)
+    publish_marts(warehouse, publish_dir, run_id="run1")
+    again = publish_marts(warehouse, publish_dir, run_id="run2")
+    assert again["rewritten"] == [] and again["parquet_rewritten"] == []
+    assert snapshot_state(publish_dir) == (5, "run2")
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("DROP TABLE marts.ops_owner_queue")
+        con.execute("CREATE TABLE marts.dim_owners AS SELECT 'ops' AS owner_name")
+    third = publish_marts(warehouse, publish_dir, run_id="run3")
+    assert third["rewritten"] == ["dim_owners"]
+    with duckdb.connect(str(publish_dir / SNAPSHOT_NAME), read_only=True) as con:
+        tables = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1"
+        ).fetchall()
+    assert tables == [("dim_leads",), ("dim_owners",)]
+    current = publish_dir / "parquet" / "current"
+    assert sorted(p.name for p in current.glob("*.parquet")) == [
+        "dim_leads.parquet",
+        "dim_owners.parquet",
+    ]

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from leadflow.core.settings import load_settings
-from leadflow.pipeline import run_all
+from leadflow.pipeline import notify, run_all
 from tests.conftest import AS_OF, SEED
 from tests.e2e_support import run_dag_test
 from tools.demo.data import generate
@@ -61,9 +61,11 @@ def test_forward_run_publishes_and_mails_once(tmp_path: Path, monkeypatch: pytes
         assert recipients.fetchone()[0] == first["notify"]["emails_written"]
         routed = first["transform"]["routing"]
         assert routed["enabled"] and sum(routed["assignments"].values()) > 0
-    again = run_all(settings, AS_OF)  # a second run for the same date sends nothing (C9)
-    assert again["notify"]["emails_written"] == 0
-    assert again["notify"]["skipped_already_sent"] == first["notify"]["emails_written"]
+    again = run_all(settings, AS_OF)  # nothing new, the same date: nothing to do (issue 17)
+    assert "nothing new since run" in again["nothing_to_do"] and "notify" not in again
+    mailed = notify(settings, AS_OF, send=False)  # and mail again sends nothing (C9)
+    assert mailed["emails_written"] == 0
+    assert mailed["skipped_already_sent"] == first["notify"]["emails_written"]
 
 
 def test_backfill_without_send_builds_marts_but_neither_publishes_nor_mails(

@@ -1,6 +1,11 @@
 -- Care-action records (R9, R10): latest version of each source_record_id.
-with latest as (
-    {{ latest_versions(source('raw', 'care_action_records')) }}
+{{ staging_incremental_config() }}
+with raw_rows as (
+    {{ versions_to_build(source('raw', 'care_action_records')) }}
+),
+
+latest as (
+    {{ latest_versions('raw_rows') }}
 )
 
 select

@@ -1,6 +1,11 @@
 -- Follow-up records (R7): latest version of each source_record_id. owner_name is who did it (C5).
-with latest as (
-    {{ latest_versions(source('raw', 'follow_up_records')) }}
+{{ staging_incremental_config() }}
+with raw_rows as (
+    {{ versions_to_build(source('raw', 'follow_up_records')) }}
+),
+
+latest as (
+    {{ latest_versions('raw_rows') }}
 )
 
 select

@@ -1,6 +1,11 @@
 -- Intake records (C1): latest version of each source_record_id, renamed and cast only.
-with latest as (
-    {{ latest_versions(source('raw', 'intake_records')) }}
+{{ staging_incremental_config() }}
+with raw_rows as (
+    {{ versions_to_build(source('raw', 'intake_records')) }}
+),
+
+latest as (
+    {{ latest_versions('raw_rows') }}
 )
 
 select
