@@ -363,6 +363,8 @@ def _dbt_results(path: Path) -> list[dict[str, Any]]:
 
 def _store_dbt_results(settings: Settings, run_id: str, results: list[dict[str, Any]]) -> None:
     """Per-node results of every build, so a failure names its model or test afterwards."""
+    if not results:  # dbt stopped before any node (a parse error): its own output says why
+        return
     with warehouse_db.connect(settings.warehouse) as con:
         warehouse_db.ensure_ops_table(con, "dbt_results")
         con.executemany(

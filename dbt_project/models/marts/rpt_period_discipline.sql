@@ -28,8 +28,11 @@ logging as (
         teams.owner_name,
         teams.team_name,
         follow_ups.contacted_on,
-        follow_ups.logged_within_1h
+        follow_ups.logged_within_1h,
+        specificity.is_specific  -- R7: the record says what happened (issue 20)
     from {{ ref('fct_follow_ups') }} as follow_ups
+    left join {{ ref('int_follow_up_specificity') }} as specificity
+        on specificity.follow_up_id = follow_ups.follow_up_id
     left join {{ ref('int_owner_teams') }} as teams
         on teams.owner_match_key = lower(follow_ups.actor_name)
 ),
@@ -70,7 +73,8 @@ logging_per_period as (
         periods.period_kind, periods.period_start, s.scope, s.scope_name,
         count(*) as follow_ups,
         {{ count_if('s.logged_within_1h is not null') }} as logged_time_known,
-        {{ count_if('s.logged_within_1h') }} as logged_within_1h
+        {{ count_if('s.logged_within_1h') }} as logged_within_1h,
+        {{ count_if('s.is_specific') }} as specific_records
     from logging_scoped as s
     inner join periods on {{ in_period('s.contacted_on') }}
     group by 1, 2, 3, 4
@@ -113,6 +117,8 @@ filled as (
         coalesce(l.logged_time_known, 0) as logged_time_known,
         coalesce(l.logged_within_1h, 0) as logged_within_1h,
         {{ share('l.logged_within_1h', 'l.logged_time_known') }} as logged_within_1h_share,
+        coalesce(l.specific_records, 0) as specific_records,
+        {{ share('l.specific_records', 'l.follow_ups') }} as specific_records_share,
         coalesce(b.overdue_at_end, 0) as overdue_at_end,
         b.oldest_overdue_days
     from series
@@ -131,7 +137,7 @@ filled as (
 with_previous as (
     select
         filled.*,
-        {% for column in ['graded_within_24h_share', 'logged_within_1h_share', 'overdue_at_end'] -%}
+        {% for column in ['graded_within_24h_share', 'logged_within_1h_share', 'specific_records_share', 'overdue_at_end'] -%}
         lag({{ column }}) over (
             partition by period_kind, scope, scope_name order by period_start
         ) as previous_{{ column }}{% if not loop.last %},{% endif %}
@@ -143,7 +149,8 @@ select
     period_kind, period_start, period_end, period_index, scope, scope_name,
     leads_acquired, graded_within_24h, grading_breached, grading_time_unknown, grading_pending,
     graded_within_24h_share, follow_ups, logged_time_known, logged_within_1h,
-    logged_within_1h_share, overdue_at_end, oldest_overdue_days,
-    previous_graded_within_24h_share, previous_logged_within_1h_share, previous_overdue_at_end
+    logged_within_1h_share, specific_records, specific_records_share, overdue_at_end,
+    oldest_overdue_days, previous_graded_within_24h_share, previous_logged_within_1h_share,
+    previous_specific_records_share, previous_overdue_at_end
 from with_previous
 where in_trend
