@@ -141,6 +141,14 @@ def _action(action: dict[str, Any], text: ReportText) -> str:
     )
 
 
+def rule_figure(action: dict[str, Any], text: ReportText) -> str:
+    """The figure a rule names, in the reader's language for the shipped rules."""
+    try:
+        return text.t(f"actions.rule_figures.{action['rule_id']}")
+    except KeyError:  # a rule a manager added to the seed: its own words
+        return str(action["figure"])
+
+
 def action_figures(action: dict[str, Any], text: ReportText) -> str:
     """The figures that made a rule fire, in words."""
     share = (
@@ -155,7 +163,7 @@ def action_figures(action: dict[str, Any], text: ReportText) -> str:
 
     return text.t(
         "actions.figures",
-        figure=action["figure"],
+        figure=rule_figure(action, text),
         observed=fmt(action["observed_value"]),
         compared=fmt(action["compared_value"]),
         threshold=fmt(action["threshold"], "days"),
