@@ -124,6 +124,17 @@ def test_no_model_names_a_relation_by_hand(manifest):
     assert hand_written == {}
 
 
+def test_every_model_and_unit_test_name_fits_a_postgresql_identifier(manifest):
+    """A model's relation and a unit test's temporary relation are named after it, and
+    PostgreSQL refuses names over 63 bytes (`make test-postgres` found a unit test that was)."""
+    named = [
+        n["name"]
+        for n in (*manifest["nodes"].values(), *manifest.get("unit_tests", {}).values())
+        if n["resource_type"] in ("model", "seed", "unit_test")
+    ]
+    assert [name for name in named if len(name.encode()) > 63] == []
+
+
 def test_source_freshness_warns_when_ingest_has_seen_no_file_for_days(tmp_path):
     """`make freshness`: the load manifest's newest load time against the clock (the one check
     that reads it: it asks how old the data is now, not what a run for as_of shows)."""
