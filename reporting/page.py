@@ -104,7 +104,7 @@ def _table(report: ReportFigures, text: ReportText, name: str) -> str:
     head = "<th></th>" + "".join(f"<th>{esc(text.t(f'table.{c}'))}</th>" for c in columns)
     body = []
     for row in rows:
-        label = text.t("table.all") if row["is_total"] else row["label"]
+        label = text.t("table.all") if row["is_total"] else text.label(name, row["label"])
         cells = "".join(number_cell(row[c], text) for c in columns)
         css = ' class="total"' if row["is_total"] else ""
         body.append(f"<tr{css}><td>{esc(label)}</td>{cells}</tr>")
@@ -134,11 +134,17 @@ def _actions(report: ReportFigures, text: ReportText) -> str:
 def _action(action: dict[str, Any], text: ReportText) -> str:
     figures = action_figures(action, text)
     suggestion = action["action_zh"] if text.code == "zh" else action["action_en"]
-    subject = "" if action["subject"] == "(all)" else f" ({action['subject']})"
+    subject = "" if action["subject"] == "(all)" else f" ({subject_label(action, text)})"
     return (
         f'<div class="action" data-rule="{esc(action["rule_id"])}"><strong>{esc(suggestion)}'
         f'{esc(subject)}</strong><br><span class="muted">{esc(figures)}</span></div>'
     )
+
+
+def subject_label(action: dict[str, Any], text: ReportText) -> str:
+    """The source, channel or reason a rule fired for, in the reader's words where a code."""
+    kinds = {"call_response_below_email": "channels", "dominant_loss_reason": "reasons"}
+    return text.label(kinds.get(action["rule_id"], ""), action["subject"])
 
 
 def rule_figure(action: dict[str, Any], text: ReportText) -> str:
@@ -201,9 +207,10 @@ def case_facts(case: dict[str, Any], text: ReportText) -> str:
     """The facts that put a lead on its list, in words."""
     none = text.none
     if case["case_type"] == "lost_from_weakest_source":
+        category = case["churn_category"]
         return text.t(
             "cases.lost", date=_iso(case["closed_on"], none), reason=case["lost_reason"] or none,
-            category=case["churn_category"] or none,
+            category=text.label("reasons", category) if category else none,
         )  # fmt: skip
     if case["case_type"] == "slowest_wins":
         return text.t("cases.won", date=_iso(case["won_on"], none), days=case["cycle_days"])

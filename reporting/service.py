@@ -174,7 +174,7 @@ def _draw_charts(figures: ReportFigures, text: ReportText) -> dict[str, bytes]:
         if not rows:
             continue
         charts[name] = draw.bar_chart(
-            [str(r["label"]) for r in rows],
+            [text.label(table, r["label"]) for r in rows],
             [r[column].value for r in rows],
             share=r_unit(rows, column) == "share",
             title=text.t(f"charts.{name}"),

@@ -26,6 +26,11 @@ class ReportText:
     def none(self) -> str:
         return self.t("none")
 
+    def label(self, kind: str, code: object) -> str:
+        """A code of the marts (a follow-up channel, a churn category) in the reader's words."""
+        words = self.messages.get("labels", {}).get(kind, {})
+        return str(words.get(code, code))
+
     def t(self, key: str, **values: object) -> str:
         node: Any = self.messages
         for part in key.split("."):

@@ -155,6 +155,32 @@ def test_every_number_shown_is_the_marts(demo):
             assert shown_matches(shown, rows[0][0]), (report.html_path.name, attrs, shown, rows)
 
 
+def test_a_chinese_report_names_channels_and_reasons_in_chinese(demo):
+    """The marts carry codes (`phone`, `competitor`); a zh reader sees words (the report's
+    locale), in the tables, the fired rules and the cases alike."""
+    settings, reports, _ = demo
+    codes = {
+        code
+        for (code,) in mart(
+            settings, "SELECT DISTINCT churn_category FROM marts.rpt_period_lost_reasons"
+        )
+    }
+    codes |= {
+        code
+        for (code,) in mart(
+            settings, "SELECT DISTINCT follow_up_channel FROM marts.rpt_period_channel_response"
+        )
+    }
+    codes -= {"(all)", None}
+    assert {"phone", "email"} <= codes
+    for report in reports:
+        html = report.html_path.read_text(encoding="utf-8")
+        if 'lang="zh' not in html:
+            continue
+        visible = re.sub(r"<[^>]+>", " ", html)  # attributes (data-dimension) keep the codes
+        assert [c for c in codes if re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", visible)] == []
+
+
 def test_week_follow_ups_by_channel_as_pandas_counts_them(demo):
     """Follow-ups contacted 11-16 .. 11-22 per channel and how many were answered, from the
     export file (orphans left out: they resolve to no lead, C3), against the mart and the page."""
