@@ -53,7 +53,10 @@ def test_make_demo_resets_only_its_own_folder() -> None:
     assert recipe.splitlines()[0].strip() == "$(BIN)/leadflow demo-dir $(DEMO_DIR)"
     assert re.search(r"^DEMO_DIR \?= \$\(CURDIR\)/data/demo$", makefile, re.M)
     dry = subprocess.run(
-        ["make", "-n", "demo", "DEMO_DIR=/tmp/leadflow-demo-dry-run", "AS_OF=2026-11-20"],
+        # --no-print-directory: under `make test` the nested make announces its folder, whose
+        # name (a clone called leadflow) would otherwise pass for a command
+        ["make", "--no-print-directory", "-n", "demo", "DEMO_DIR=/tmp/leadflow-demo-dry-run",
+         "AS_OF=2026-11-20"],
         cwd=REPO, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     commands = [line for line in dry.splitlines() if "leadflow" in line]
