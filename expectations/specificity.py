@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from leadflow.core.sql import literal
+
 SEED_FILE = Path("seeds") / "vague_feedback_phrases.csv"
 MIN_CHARS_VAR = "specific_feedback_min_chars"
 # Full-width ASCII (U+FF01..U+FF5E) and the ideographic space, and what they fold to.
@@ -44,22 +46,18 @@ def load_feedback_rule(dbt_project_dir: Path) -> FeedbackRule:
     return FeedbackRule(phrases, int(variables[MIN_CHARS_VAR]))
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def specificity_text_sql(expr: str) -> str:
     """DuckDB SQL of feedback as compared: width- and case-folded, spaces and punctuation gone;
     NULL when nothing is left."""
-    folded = f"translate({expr}, {_literal(FULL_WIDTH)}, {_literal(HALF_WIDTH)})"
-    return f"nullif(translate(lower({folded}), {_literal(STRIPPED)}, ''), '')"
+    folded = f"translate({expr}, {literal(FULL_WIDTH)}, {literal(HALF_WIDTH)})"
+    return f"nullif(translate(lower({folded}), {literal(STRIPPED)}, ''), '')"
 
 
 def vague_feedback_sql(expr: str, rule: FeedbackRule) -> str:
     """The feedback (or '' when empty) where it is not specific, else NULL: the batch column
     whose non-NULL values validation flags."""
     text = specificity_text_sql(expr)
-    phrases = ", ".join(specificity_text_sql(_literal(p)) for p in rule.phrases) or "NULL"
+    phrases = ", ".join(specificity_text_sql(literal(p)) for p in rule.phrases) or "NULL"
     return (
         f"CASE WHEN {text} IS NULL OR length({text}) < {rule.min_chars} "
         f"OR list_contains([{phrases}], {text}) THEN coalesce({expr}, '') END"

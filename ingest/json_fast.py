@@ -17,6 +17,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from leadflow.core.sql import literal
+
 if TYPE_CHECKING:
     from ingest.readers import ParsedFile
 
@@ -60,7 +62,7 @@ def read_json_array(path: Path) -> ParsedFile | None:
     try:
         con.execute("SET threads = 1")  # one scan in file order: row numbers are positions
         source = (
-            f"read_json('{_quoted(path)}', format = 'array', records = false, "
+            f"read_json({literal(str(path))}, format = 'array', records = false, "
             "columns = {'j': 'JSON'}, maximum_object_size = 134217728)"
         )
         ((kinds, structure),) = con.execute(
@@ -101,7 +103,3 @@ def _select(paths: list[tuple[str, ...]], source: str) -> str:
         f"SELECT row_number, {cells} FROM (SELECT CAST(row_number() OVER () AS BIGINT) "
         f"AS row_number, json_extract_string(j, [{extract}]) AS v FROM {source})"
     )
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")
