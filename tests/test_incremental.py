@@ -181,7 +181,7 @@ def load_and_build(
     pipeline.ingest(side.settings, run_id)
     pipeline.validate(side.settings, step.as_of, run_id)
     built = pipeline.transform(side.settings, step.as_of, run_id, full_refresh=side.full)
-    assert built["failed"] == 0
+    assert built.failed == 0
     return built
 
 
@@ -235,7 +235,7 @@ def test_incremental_builds_equal_full_rebuilds_over_several_days(
     for number, step in enumerate(STEPS):
         for side in pair:
             built = load_and_build(side, step, tmp_path, monkeypatch)
-            assert built["full_refresh"] is (side.full or number == 0)  # the first is full
+            assert built.full_refresh is (side.full or number == 0)  # the first is full
         assert differences(incremental, full) == {}, f"after step {number}"
         if number == 0:
             keys_before = dict(query(incremental, "SELECT source_record_id, lead_key FROM "

@@ -244,7 +244,7 @@ def test_ops_without_an_address_is_a_clear_error_or_takes_the_setting(
     monkeypatch.setenv("LEADFLOW_OPS_EMAIL", "ops-team@corp.example")
     assert run_dbt(warehouse, tmp_path, AS_OF.isoformat(), "run", extra=rebuild).returncode == 0
     mailed = notify(settings, AS_OF, send=True, resend=True)
-    assert mailed["failed"] == 0 and "ops" in mailed["owners"]
+    assert mailed.emails.failed == 0 and "ops" in mailed.emails.owners
     ops_mail = next((tmp_path / "outbox").rglob("*_ops_*.eml")).read_text(encoding="utf-8")
     assert "To: ops <ops-team@corp.example>" in ops_mail or "ops-team@corp.example" in ops_mail
 

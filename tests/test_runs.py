@@ -49,23 +49,23 @@ def test_forward_run_publishes_and_mails_once(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("LEADFLOW_TODAY", AS_OF.isoformat())  # today is the demo's anchor
     settings = demo_settings(tmp_path)
     first = run_all(settings, AS_OF)
-    assert first["publish"]["published"] is True
-    assert first["notify"]["emails_written"] > 0
-    with duckdb.connect(first["publish"]["snapshot"], read_only=True) as snapshot:
+    assert first.publish.published is True
+    assert first.notify.emails.emails_written > 0
+    with duckdb.connect(first.publish.snapshot, read_only=True) as snapshot:
         # every owner with items, plus ops: routing (a forward run) may leave ops no items, but
         # ops hears about the demo's unknown owner name and stale channels anyway
         recipients = snapshot.execute(
             "SELECT count(*) FROM (SELECT owner_email FROM marts.ops_owner_queue "
             "UNION SELECT email FROM marts.dim_owners WHERE owner_name = 'ops')"
         )
-        assert recipients.fetchone()[0] == first["notify"]["emails_written"]
-        routed = first["transform"]["routing"]
-        assert routed["enabled"] and sum(routed["assignments"].values()) > 0
+        assert recipients.fetchone()[0] == first.notify.emails.emails_written
+        routed = first.transform.routing
+        assert routed.enabled and sum(routed.assignments.values()) > 0
     again = run_all(settings, AS_OF)  # nothing new, the same date: nothing to do (issue 17)
-    assert "nothing new since run" in again["nothing_to_do"] and "notify" not in again
-    mailed = notify(settings, AS_OF, send=False)  # and mail again sends nothing (C9)
-    assert mailed["emails_written"] == 0
-    assert mailed["skipped_already_sent"] == first["notify"]["emails_written"]
+    assert "nothing new since run" in again.nothing_to_do and again.notify is None
+    mailed = notify(settings, AS_OF, send=False).emails  # and mail again sends nothing (C9)
+    assert mailed.emails_written == 0
+    assert mailed.skipped_already_sent == first.notify.emails.emails_written
 
 
 def test_backfill_without_send_builds_marts_but_neither_publishes_nor_mails(
@@ -74,6 +74,6 @@ def test_backfill_without_send_builds_marts_but_neither_publishes_nor_mails(
     monkeypatch.setenv("LEADFLOW_TODAY", "2026-11-27")
     settings = demo_settings(tmp_path)
     summary = run_all(settings, date(2026, 11, 20))
-    assert summary["transform"]["marts"]["ops_owner_queue"] > 0
-    assert summary["publish"]["published"] is False and summary["notify"]["sent"] is False
+    assert summary.transform.marts["ops_owner_queue"] > 0
+    assert summary.publish.published is False and summary.notify.sent is False
     assert not settings.outbox.exists() or not list(settings.outbox.rglob("*.eml"))
