@@ -110,9 +110,9 @@ def test_nothing_new_to_validate_imports_no_gx(resumed: Run) -> None:
         "import sys; from pathlib import Path; "
         "from tests.test_validation import Run, validate; "
         f"run = Run(Path(r'{resumed.warehouse}'), Path(r'{resumed.reports}'), "
-        f"Path(r'{resumed.channels}'), {{}}); "
+        f"Path(r'{resumed.channels}'), None); "
         "summary = validate(run, None, 'run-2'); "
-        "print(summary['loads_validated'], 'great_expectations' in sys.modules)"
+        "print(summary.loads_validated, 'great_expectations' in sys.modules)"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
