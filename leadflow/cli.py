@@ -276,8 +276,9 @@ def run_footer(
 ) -> list[str]:
     """Where to look next; with --quiet, the run in one line."""
     ing, val, tra, mail = summary.ingest, summary.validate, summary.transform, summary.notify
-    assert ing and val and tra and summary.publish and mail  # a run that did something
-    seconds = sum(step.seconds for step in (ing, val, tra, summary.publish, mail))
+    assert ing and val and tra and summary.report and summary.publish and mail  # did something
+    steps = (ing, val, tra, summary.report, summary.publish, mail)  # every step line printed
+    seconds = sum(step.seconds for step in steps)
     emails = mail.emails
     if quiet:
         mailed = emails.emails_sent + emails.emails_written if emails else 0
