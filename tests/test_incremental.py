@@ -21,9 +21,10 @@ import duckdb
 import pytest
 
 from leadflow import pipeline
-from leadflow.core.settings import Settings, load_settings
+from leadflow.core.settings import Settings
 from tests.conftest import AS_OF, SEED
 from tests.warehouse_compare import AUDIT_COLUMNS, AUDIT_SUFFIXES, rows_differing
+from tests.workdirs import workdir_settings
 from tools.demo.data import generate
 
 BADGE_HEADER = ["Scan Time", "Name", "Title", "Company", "Industry", "Mobile", "Email", "City"]
@@ -43,15 +44,7 @@ class Twin:
 
 
 def twin(root: Path, full: bool) -> Twin:
-    settings = load_settings().with_paths(
-        data_dir=root,
-        inbox=root / "inbox",
-        warehouse=root / "wh.duckdb",
-        outbox=root / "outbox",
-        reports_dir=root / "reports",
-        publish_dir=root / "publish",
-    )
-    return Twin(settings, full)
+    return Twin(workdir_settings(root), full)
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:

@@ -13,11 +13,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from leadflow.core.settings import load_settings
 from leadflow.pipeline import run_all
 from leadflow.run_inputs import covers, fingerprint, nothing_to_do
 from tests.conftest import AS_OF, SEED
 from tests.e2e_support import REPO
+from tests.workdirs import workdir_settings
 from tools.demo.data import generate
 
 PREVIOUS = {
@@ -117,14 +117,7 @@ def test_a_second_run_with_nothing_new_ends_in_one_line_and_a_new_day_rebuilds(
     as_of = AS_OF
     monkeypatch.setenv("LEADFLOW_TODAY", as_of.isoformat())  # forward runs
     generate(tmp_path / "inbox", seed=SEED, leads=30, as_of=as_of, truth_path=tmp_path / "t.json")
-    settings = load_settings().with_paths(
-        data_dir=tmp_path,
-        inbox=tmp_path / "inbox",
-        warehouse=tmp_path / "wh.duckdb",
-        outbox=tmp_path / "outbox",
-        reports_dir=tmp_path / "reports",
-        publish_dir=tmp_path / "publish",
-    )
+    settings = workdir_settings(tmp_path)
     first = run_all(settings, as_of)
     assert first.transform.inputs and first.publish.published
     args = ["run", "--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse)]

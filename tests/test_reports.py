@@ -23,13 +23,13 @@ import yaml
 from expectations.flags import ensure_flags_table
 from ingest.loader import ingest_inbox
 from leadflow import pipeline
-from leadflow.core.settings import load_settings
 from leadflow.publish import publish_reports
 from notify.period_report import send_period_reports
 from reporting import render_period_reports
 from reporting.page import render_page
 from tests.e2e_support import REPO
 from tests.mail_browser import Browser, chromium_path
+from tests.workdirs import workdir_settings
 
 MONDAY = date(2026, 11, 23)  # a week report is due; the week covered is 11-16 .. 11-22
 WEEK = date(2026, 11, 16)
@@ -50,14 +50,7 @@ needs_chromium = pytest.mark.skipif(chromium_path() is None, reason="no chromium
 def build_warehouse(root: Path, as_of: date, timezone: str = "Asia/Shanghai"):
     """Ingest the inbox, the flags table validation would fill, the production dbt build."""
     settings = replace(
-        load_settings(),
-        data_dir=root,
-        inbox=root / "inbox",
-        warehouse=root / "warehouse.duckdb",
-        outbox=root / "outbox",
-        reports_dir=root / "reports",
-        publish_dir=root / "publish",
-        business_timezone=timezone,
+        workdir_settings(root, warehouse="warehouse.duckdb"), business_timezone=timezone
     )
     ingest_inbox(
         settings.warehouse, settings.inbox, settings.channels_dir, run_id="test",

@@ -9,23 +9,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from leadflow.core.settings import load_settings
 from leadflow.pipeline import notify, run_all
 from tests.conftest import AS_OF, SEED
 from tests.e2e_support import run_dag_test
+from tests.workdirs import workdir_settings
 from tools.demo.data import generate
 
 
 def demo_settings(root: Path):
     generate(root / "inbox", seed=SEED, leads=40, as_of=AS_OF, truth_path=root / "truth.json")
-    return load_settings().with_paths(
-        data_dir=root,
-        inbox=root / "inbox",
-        warehouse=root / "wh.duckdb",
-        outbox=root / "outbox",
-        reports_dir=root / "reports",
-        publish_dir=root / "publish",
-    )
+    return workdir_settings(root)
 
 
 def test_backfill_from_a_2300_utc_logical_date_shows_the_next_business_day_and_stays_quiet(
