@@ -68,7 +68,7 @@ def main() -> None:
         seconds = time.monotonic() - started
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
-            f"ingested {result['records_added']:,} records in {seconds:.1f} s: "
+            f"ingested {result.records_added:,} records in {seconds:.1f} s: "
             f"{args.rows / seconds:,.0f} rows/s, peak RSS {peak_mb:,.0f} MB"
         )
 

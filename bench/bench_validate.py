@@ -115,7 +115,7 @@ def run_one(rows: int, bad: float, verbose: bool) -> None:
         )
         elapsed = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    row_flags = summary["flags"] - summary["flags_by_check"].get("channel_stale", 0)
+    row_flags = summary.flags - summary.flags_by_check.get("channel_stale", 0)
     print(
         f"{rows:>9,} rows, {bad:.0%} bad: validate_loads {elapsed:6.1f} s "
         f"({rows / elapsed:,.0f} rows/s), {row_flags:,} row flags, peak RSS {peak_mb:,.0f} MB "

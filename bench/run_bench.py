@@ -36,10 +36,15 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    from ingest.loader import IngestResult
+    from leadflow.publish import PublishResult
+    from leadflow.results import BuildResult, NotifyResult, RunSummary, ValidateResult
 
 BENCH = ROOT / "bench"
 CACHE = BENCH / ".cache"
@@ -439,14 +444,14 @@ def run_whole(plan: RunPlan, work: Path) -> list[StageResult]:
     os.environ["LEADFLOW_TODAY"] = plan.as_of.isoformat()
     results: list[StageResult] = []
 
-    def whole() -> tuple[dict[str, Any], int]:
+    def whole() -> tuple[RunSummary, int]:
         return pipeline.run_all(settings, plan.as_of, send=True), 0
 
-    def note(summary: dict[str, Any]) -> str:
-        if "nothing_to_do" in summary:
-            return summary["nothing_to_do"]
+    def note(summary: RunSummary) -> str:
+        if summary.nothing_to_do:
+            return summary.nothing_to_do
         steps = ("ingest", "validate", "transform", "publish", "notify")
-        return ", ".join(f"{s} {summary[s].get('seconds', 0):.1f} s" for s in steps)
+        return ", ".join(f"{s} {getattr(summary, s).seconds:.1f} s" for s in steps)
 
     measure(plan.run, plan.leads, "run", whole, results, note)
     for r in results:
@@ -457,17 +462,10 @@ def run_whole(plan: RunPlan, work: Path) -> list[StageResult]:
 def run_pipeline(plan: RunPlan, work: Path, stamp: str) -> list[StageResult]:
     """One run of every step on the warehouse in `work` (reused by the daily run)."""
     from leadflow import pipeline
-    from leadflow.core.settings import load_settings
+    from leadflow.core.results import to_json
+    from leadflow.results import RunSummary
 
-    settings = load_settings().with_paths(
-        data_dir=work,
-        inbox=work / "inbox",
-        warehouse=work / "warehouse" / "leadflow.duckdb",
-        outbox=work / "outbox",
-        reports_dir=work / "reports",
-        publish_dir=work / "publish",
-        dbt_project_dir=dbt_project_at(plan.dbt_rev, work) if plan.dbt_rev else None,
-    )
+    settings = bench_settings(plan, work)
     os.environ["LEADFLOW_TODAY"] = plan.as_of.isoformat()  # a forward run: publish and mail
     # notify reads the SMTP connection through Airflow: keep its config out of ~/airflow
     os.environ.setdefault("AIRFLOW_HOME", str(work.parent / "airflow_home"))
@@ -477,29 +475,31 @@ def run_pipeline(plan: RunPlan, work: Path, stamp: str) -> list[StageResult]:
     results: list[StageResult] = []
     run, leads, as_of = plan.run, plan.leads, plan.as_of
 
-    def ingest() -> tuple[dict[str, Any], int]:
+    def ingest() -> tuple[IngestResult, int]:
         with maybe_profiled("ingest", plan, RESULTS):
             summary = pipeline.ingest(settings, run_id)
-        return summary, sum(f["rows_in_file"] for f in summary["files"])
+        return summary, sum(f.rows_in_file for f in summary.files)
 
     ingested = measure(
-        run, leads, "ingest", ingest, results, lambda s: f"{s['records_added']:,} records added"
+        run, leads, "ingest", ingest, results, lambda s: f"{s.records_added:,} records added"
     )
-    summaries: list[dict[str, Any]] = [ingested]
+    summaries: list[Any] = [ingested]
 
-    def validate() -> tuple[dict[str, Any], int]:
+    def validate() -> tuple[ValidateResult, int]:
         with maybe_profiled("validate", plan, RESULTS):
             summary = pipeline.validate(settings, as_of, run_id)
-        return summary, summary["rows_validated"]
+        return summary, summary.validation.rows_validated
 
     summaries.append(
-        measure(run, leads, "validate", validate, results, lambda s: f"{s['flags']:,} flags")
+        measure(
+            run, leads, "validate", validate, results, lambda s: f"{s.validation.flags:,} flags"
+        )
     )
     if plan.reference:
         snapshot_key_map(settings.warehouse)
     inputs = raw_rows(settings.warehouse)
 
-    def transform() -> tuple[dict[str, Any], int]:
+    def transform() -> tuple[BuildResult, int]:
         return pipeline.transform(settings, as_of, run_id), inputs
 
     summaries.append(
@@ -509,7 +509,7 @@ def run_pipeline(plan: RunPlan, work: Path, stamp: str) -> list[StageResult]:
             "dbt_build",
             transform,
             results,
-            lambda s: f"{s['nodes']} nodes, {s['failed']} failed, {s['warned']} warned",
+            lambda s: f"{s.nodes} nodes, {s.failed} failed, {s.warned} warned",
         )
     )
     plan.dbt_timings = dbt_node_timings(settings.data_dir / "dbt" / "target")
@@ -526,17 +526,15 @@ def run_pipeline(plan: RunPlan, work: Path, stamp: str) -> list[StageResult]:
         results[-1].note = "; ".join(f"{k}: {v}" for k, v in verdicts.items())
         print(f"         reference vs dbt: {results[-1].note}", flush=True)
 
-    def publish() -> tuple[dict[str, Any], int]:
+    def publish() -> tuple[PublishResult, int]:
         summary = pipeline.publish(settings, as_of, run_id)
-        return summary, sum(summary.get("marts", {}).values())
+        return summary, sum(summary.marts.values())
 
     summaries.append(
-        measure(
-            run, leads, "publish", publish, results, lambda s: f"{len(s['rewritten'])} rewritten"
-        )
+        measure(run, leads, "publish", publish, results, lambda s: f"{len(s.rewritten)} rewritten")
     )
 
-    def notify() -> tuple[dict[str, Any], int]:
+    def notify() -> tuple[NotifyResult, int]:
         summary = pipeline.notify(settings, as_of, send=True)
         return summary, queue_items(settings.warehouse, as_of)
 
@@ -547,17 +545,15 @@ def run_pipeline(plan: RunPlan, work: Path, stamp: str) -> list[StageResult]:
             "notify",
             notify,
             results,
-            lambda s: f"{s.get('emails_written', 0) + s.get('emails_sent', 0)} emails",
+            lambda s: f"{s.emails.emails_written + s.emails.emails_sent if s.emails else 0} emails",
         )
     )
     results.append(total_row(results, ingested))
     for r in results:
         r.cpu_check_s = plan.cpu_check_s
-    summary = {"run_id": run_id, "as_of": as_of.isoformat(), "kind": "forward", "send": True}
-    summary.update(
-        zip(("ingest", "validate", "transform", "publish", "notify"), summaries, strict=True)
-    )
-    pipeline.record_run(settings, run_id, as_of, summary)  # what a later run compares with
+    steps = zip(("ingest", "validate", "transform", "publish", "notify"), summaries, strict=True)
+    summary = RunSummary(run_id=run_id, as_of=as_of, kind="forward", send=True, **dict(steps))
+    pipeline.record_run(settings, run_id, as_of, to_json(summary))  # what a later run compares with
     return results
 
 
@@ -583,11 +579,11 @@ def queue_items(warehouse: Path, as_of: date) -> int:
         ).fetchone()[0]
 
 
-def total_row(results: list[StageResult], ingested: dict[str, Any]) -> StageResult:
+def total_row(results: list[StageResult], ingested: IngestResult) -> StageResult:
     """End to end = the pipeline's stages; the reference is not part of a run."""
     stages = [r for r in results if r.stage != "reference"]
     seconds = sum(r.seconds for r in stages)
-    rows = sum(f["rows_in_file"] for f in ingested["files"])
+    rows = sum(f.rows_in_file for f in ingested.files)
     first = stages[0]
     return StageResult(
         run=first.run,

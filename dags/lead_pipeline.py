@@ -70,8 +70,10 @@ def airflow_error(exc: Exception) -> Exception:
     return AirflowException(str(exc)) if exc.retryable else AirflowFailException(str(exc))
 
 
-def _locked(task: str, step: Callable[..., dict], *args: Any, **kwargs: Any) -> dict:
-    """Run one shared step under the run lock that `leadflow run` takes too (C9)."""
+def _locked(task: str, step: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run one shared step under the run lock that `leadflow run` takes too (C9); its typed
+    result leaves as JSON, the only thing XCom carries (leadflow.core.results)."""
+    from leadflow.core.results import to_json
     from leadflow.core.settings import load_settings
     from leadflow.run_lock import run_lock, wait_seconds
 
@@ -79,7 +81,7 @@ def _locked(task: str, step: Callable[..., dict], *args: Any, **kwargs: Any) -> 
     what = f"airflow lead_pipeline {context['run_id']} task {task}"
     try:
         with run_lock(load_settings().warehouse, what=what, wait=wait_seconds(LOCK_WAIT_SECONDS)):
-            return step(*args, **kwargs)
+            return to_json(step(*args, **kwargs))
     except Exception as exc:
         mapped = airflow_error(exc)
         if mapped is exc:
@@ -205,7 +207,9 @@ def lead_pipeline():
 
         p = _run_parameters()
 
-        def notify_and_record() -> dict:
+        def notify_and_record() -> Any:
+            from leadflow.core.results import to_json
+
             mailed = pipeline.notify(
                 p["settings"],
                 p["as_of"],
@@ -213,17 +217,19 @@ def lead_pipeline():
                 resend=p["resend"],
                 file_triggered=p["file_triggered"],
             )
+            # a leadflow.results.RunSummary, from the tasks' JSON (as `leadflow run` stores it)
             summary = {
                 "run_id": p["run_id"],
                 "as_of": p["as_of"].isoformat(),
                 "kind": transformed.get("kind"),
                 "send": p["send"],
+                "nothing_to_do": None,
                 "ingest": ingested,
                 "validate": validated,
                 "transform": transformed,
                 "report": reported,
                 "publish": published,
-                "notify": mailed,
+                "notify": to_json(mailed),
             }
             pipeline.record_run(p["settings"], p["run_id"], p["as_of"], summary)
             return mailed

@@ -14,7 +14,8 @@ import duckdb
 import pandas as pd
 
 from expectations.flags import STAGED_COLUMNS
-from expectations.suites import WARNING, ChannelConfig
+from expectations.suites import WARNING
+from leadflow.core.channels import Channel
 from leadflow.core.clock import cutoff_utc
 from leadflow.core.warehouse import table_exists
 
@@ -35,7 +36,7 @@ def latest_files(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[datetime, st
 
 def stale_channel_flags(
     con: duckdb.DuckDBPyConnection,
-    configs: dict[str, ChannelConfig],
+    channels: dict[str, Channel],
     *,
     as_of: date,
     tz: ZoneInfo,
@@ -44,19 +45,19 @@ def stale_channel_flags(
     cutoff = cutoff_utc(as_of, tz)
     latest = latest_files(con)
     rows = []
-    for name, config in sorted(configs.items()):
-        if config.freshness_days is None:
+    for name, channel in sorted(channels.items()):
+        if channel.freshness_days is None:
             continue
         loaded_at, file_name = latest.get(name, (None, None))
-        if loaded_at is not None and cutoff - loaded_at <= timedelta(days=config.freshness_days):
+        if loaded_at is not None and cutoff - loaded_at <= timedelta(days=channel.freshness_days):
             continue
         rows.append(
             {
                 "channel": name,
-                "entity": config.entity,
+                "entity": channel.entity.name,
                 "file_name": file_name,
                 "check_name": "channel_stale",
-                "observed_value": _describe(loaded_at, cutoff, config.freshness_days),
+                "observed_value": _describe(loaded_at, cutoff, channel.freshness_days),
                 "severity": WARNING,
             }
         )

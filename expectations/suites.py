@@ -62,6 +62,7 @@ from leadflow.core.canonical import (
     STATUSES,
     Entity,
 )
+from leadflow.core.channels import Channel, load_channels
 from leadflow.core.clock import cutoff_utc
 from leadflow.core.settings import DEFAULT_TIMEZONE, REPO_ROOT
 from leadflow.core.sql import identifier as _q
@@ -107,16 +108,6 @@ LINEAGE_COLUMNS = ("record_hash", "file_name")  # for flags only: kept out of th
 
 
 @dataclass(frozen=True)
-class ChannelConfig:
-    """What validation needs from a channel YAML."""
-
-    name: str
-    entity: str
-    required: tuple[tuple[str, ...], ...]  # each item: fields of which at least one must be usable
-    freshness_days: int | None = None
-
-
-@dataclass(frozen=True)
 class Check:
     """One GX expectation and how each of its failing rows becomes a flag."""
 
@@ -157,30 +148,18 @@ def _check(
 # --------------------------------------------------------------------------- channel YAML
 
 
-def load_channel_configs(channels_dir: Path) -> dict[str, ChannelConfig]:
-    """Every channel of `channels_dir`, by channel name, from the channels ingest reads: one
-    parser and one schema (`leadflow.core.channels`), so an invalid file stops validation with the
-    same messages as ingest."""
-    from leadflow.core.channels import load_channels
-
-    return {c.name: channel_config(c) for c in load_channels(channels_dir)}
-
-
-def channel_config(channel: Any) -> ChannelConfig:
-    """What validation needs of an `leadflow.core.channels.Channel`."""
-    return ChannelConfig(
-        name=channel.name,
-        entity=channel.entity.name,
-        required=tuple(channel.required_columns()),
-        freshness_days=channel.freshness_days,
-    )
+def channels_by_name(channels_dir: Path) -> dict[str, Channel]:
+    """Every channel of `channels_dir`, by channel name, as ingest reads them: one parser and
+    one schema (`leadflow.core.channels`), so an invalid file stops validation with the same
+    messages as ingest."""
+    return {c.name: c for c in load_channels(channels_dir)}
 
 
 # --------------------------------------------------------------------------- suite building
 
 
 def build_suite(
-    config: ChannelConfig,
+    channel: Channel,
     *,
     as_of: date,
     tz: ZoneInfo,
@@ -189,11 +168,47 @@ def build_suite(
 ) -> Suite:
     """The suite of one channel for one as-of date (the cut-off and owner directory vary).
     `feedback_rule`: R7's rule (None: the one of the shipped dbt project)."""
-    entity = ENTITIES[config.entity]
+    return _suite(
+        channel.name,
+        channel.entity.name,
+        channel.required_columns(),
+        as_of=as_of,
+        tz=tz,
+        owner_names=owner_names,
+        feedback_rule=feedback_rule,
+    )
+
+
+def batch_suite(
+    channels: Mapping[str, Channel], channel: str, entity: str, **options: Any
+) -> Suite:
+    """The suite of one batch: the rows of `entity` that a load of `channel` landed.
+
+    Without a YAML of that name and entity, the entity's checks only (no required fields): a
+    channel removed since its files were loaded still has rows to re-validate, and the records
+    a sheet derives from its text (`<channel>.<entity>`) are a channel of no YAML of their own.
+    `options`: those of `build_suite`."""
+    spec = channels.get(channel)
+    if spec is not None and spec.entity.name == entity:
+        return build_suite(spec, **options)
+    return _suite(channel, entity, (), **options)
+
+
+def _suite(
+    name: str,
+    entity_name: str,
+    required: list[tuple[str, ...]] | tuple[()],
+    *,
+    as_of: date,
+    tz: ZoneInfo,
+    owner_names: frozenset[str] | None = None,
+    feedback_rule: FeedbackRule | None = None,
+) -> Suite:
+    entity = ENTITIES[entity_name]
     columns = _base_columns(entity)
     checks: list[Check] = []
-    for group in config.required:
-        checks.append(_required_check(group, entity, columns, config.name))
+    for group in required:
+        checks.append(_required_check(group, entity, columns, name))
     checks += _contact_checks(entity)
     checks += _enum_checks(entity)
     checks += _typed_checks(entity, columns, as_of=as_of, tz=tz)
@@ -202,9 +217,9 @@ def build_suite(
     checks.append(_duplicate_check(columns))
     if "feedback" in entity.fields:
         checks.append(_vague_feedback_check(columns, feedback_rule or default_feedback_rule()))
-    if "owner_name" in entity.fields and config.entity != "owner":
+    if "owner_name" in entity.fields and entity_name != "owner":
         checks.append(_owner_check(owner_names or frozenset()))
-    return Suite(config.name, config.entity, _used_columns(columns, checks), tuple(checks))
+    return Suite(name, entity_name, _used_columns(columns, checks), tuple(checks))
 
 
 def _used_columns(columns: dict[str, str], checks: list[Check]) -> dict[str, str]:
@@ -540,8 +555,8 @@ def main(argv: list[str]) -> None:
     as_of = date.fromisoformat(argv[1]) if len(argv) > 1 else date(2000, 1, 1)
     tz = ZoneInfo(DEFAULT_TIMEZONE)
     suites = [
-        suite_as_json(build_suite(cfg, as_of=as_of, tz=tz, owner_names=frozenset({"<directory>"})))
-        for cfg in load_channel_configs(channels_dir).values()
+        suite_as_json(build_suite(c, as_of=as_of, tz=tz, owner_names=frozenset({"<directory>"})))
+        for c in load_channels(channels_dir)
     ]
     print(json.dumps(suites, ensure_ascii=False, indent=2, default=str))
 

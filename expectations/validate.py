@@ -19,6 +19,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -34,15 +35,16 @@ from expectations.specificity import FeedbackRule
 from expectations.suites import (
     INDEX_COLUMNS,
     LINEAGE_COLUMNS,
-    ChannelConfig,
     Suite,
     batch_sql,
+    batch_suite,
     build_suite,
+    channels_by_name,
     gx_suite,
-    load_channel_configs,
 )
 from leadflow.core import warehouse as warehouse_db
 from leadflow.core.canonical import ENTITIES
+from leadflow.core.channels import Channel
 from leadflow.core.errors import TerminalError
 from leadflow.core.memory import release_freed_memory
 
@@ -61,6 +63,19 @@ DOCS_SAMPLE = 20  # failing rows named per expectation in the stored (Data Docs)
 NS_RANGE = (pd.Timestamp.min, pd.Timestamp.max)
 
 
+@dataclass(frozen=True)
+class ValidationResult:
+    """One validation: the loads checked, their rows, the flags written (C6) per check."""
+
+    loads_validated: int
+    load_ids: list[str]
+    batches: int  # GX batches: one per file and channel
+    rows_validated: int
+    flags: int
+    flags_by_check: dict[str, int]
+    data_docs: str  # the GX Data Docs index
+
+
 def validate_loads(
     warehouse: Path,
     load_ids: list[str] | None = None,
@@ -71,12 +86,12 @@ def validate_loads(
     reports_dir: Path,
     run_id: str,
     feedback_rule: FeedbackRule | None = None,
-) -> dict:
+) -> ValidationResult:
     """Validate the raw rows of `load_ids` (None: every load not validated yet, whoever loaded
     it), flag channel staleness, write flags and Data Docs, and record the loads as validated.
     `feedback_rule`: R7's (None: the shipped dbt project's seed and var)."""
     tz = ZoneInfo(business_timezone)
-    configs = load_channel_configs(Path(channels_dir))
+    channels = channels_by_name(Path(channels_dir))
     flagged_at = datetime.now(UTC).replace(tzinfo=None)  # audit column only (C9)
     docs_dir = Path(reports_dir) / "data_docs"
     con = warehouse_db.connect(warehouse, streaming=True)
@@ -88,26 +103,23 @@ def validate_loads(
         load_ids = sorted({str(i) for i in load_ids if i})
         log.info("validating %d loads", len(load_ids))
         owners = owner_directory(con)
-        batches = _batch_plan(con, load_ids, configs)
-        suites = {
-            name: build_suite(
-                cfg, as_of=as_of, tz=tz, owner_names=owners, feedback_rule=feedback_rule
-            )
-            for name, cfg in {**configs, **{b.name: b for b in batches}}.items()
-        }
+        batches = _batch_plan(con, load_ids, channels)
+        options = {"as_of": as_of, "tz": tz, "owner_names": owners, "feedback_rule": feedback_rule}
+        suites = {name: build_suite(c, **options) for name, c in channels.items()}
+        suites.update({name: batch_suite(channels, name, e, **options) for name, e in batches})
         # Nothing picked (a run with no new file): no GX (~9 s to import), the docs stay those
         # of the last validation; only the freshness flags below are recomputed.
         index = docs_dir / "index.html"
         context = _gx_context(docs_dir, suites.values()) if batches or not index.exists() else None
         parts = [empty_flags()]
         rows_validated = 0
-        for config in batches:
-            for part, frame in enumerate(read_batch(con, suites[config.name], load_ids)):
+        for name, _ in batches:
+            for part, frame in enumerate(read_batch(con, suites[name], load_ids)):
                 rows_validated += len(frame)
-                parts.append(_validate_batch(context, suites[config.name], frame, run_id, part))
+                parts.append(_validate_batch(context, suites[name], frame, run_id, part))
                 del frame  # one part in memory at a time
                 release_freed_memory()
-        parts.append(stale_channel_flags(con, configs, as_of=as_of, tz=tz))
+        parts.append(stale_channel_flags(con, channels, as_of=as_of, tz=tz))
         flags = pd.concat(parts, ignore_index=True)
         write_flags(
             con, flags, load_ids=load_ids, run_id=run_id, as_of=as_of, flagged_at=flagged_at
@@ -119,15 +131,15 @@ def validate_loads(
         con.close()
     if context is not None:
         index = _build_data_docs(context, docs_dir)
-    return {
-        "loads_validated": len(load_ids),
-        "load_ids": sorted(load_ids),
-        "batches": len(batches),
-        "rows_validated": rows_validated,
-        "flags": len(flags),
-        "flags_by_check": dict(sorted(Counter(flags["check_name"]).items())),
-        "data_docs": str(index),
-    }
+    return ValidationResult(
+        loads_validated=len(load_ids),
+        load_ids=sorted(load_ids),
+        batches=len(batches),
+        rows_validated=rows_validated,
+        flags=len(flags),
+        flags_by_check=dict(sorted(Counter(flags["check_name"]).items())),
+        data_docs=str(index),
+    )
 
 
 # --------------------------------------------------------------------------- which loads
@@ -211,30 +223,30 @@ def owner_directory(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
 
 
 def _batch_plan(
-    con: duckdb.DuckDBPyConnection, load_ids: list[str], configs: dict[str, ChannelConfig]
-) -> list[ChannelConfig]:
-    """The channels with rows in these loads; a channel without YAML gets the entity checks."""
+    con: duckdb.DuckDBPyConnection, load_ids: list[str], channels: dict[str, Channel]
+) -> list[tuple[str, str]]:
+    """(channel, entity) of each batch with rows in these loads; a channel without its YAML
+    gets the entity checks (`batch_suite`)."""
     if not load_ids:
         return []
     tables = _raw_tables(con)
-    plan: list[ChannelConfig] = []
+    plan: list[tuple[str, str]] = []
     for entity in ENTITIES.values():
         if entity.table not in tables:
             continue
-        channels = con.execute(
+        found = con.execute(
             f"SELECT DISTINCT channel FROM raw.{entity.table} "
             "WHERE load_id IN (SELECT unnest($ids)) ORDER BY channel",
             {"ids": load_ids},
         ).fetchall()
-        for (channel,) in channels:
-            config = configs.get(channel)
-            if config is None or config.entity != entity.name:
+        for (channel,) in found:
+            spec = channels.get(channel)
+            if spec is None or spec.entity.name != entity.name:
                 # `<channel>.<entity>`: records derived from a sheet's text get entity checks
-                derived = "." in channel and channel.split(".")[0] in configs
+                derived = "." in channel and channel.split(".")[0] in channels
                 report = log.info if derived else log.warning
                 report("channel %s: no YAML for %s, entity checks only", channel, entity.name)
-                config = ChannelConfig(channel, entity.name, required=())
-            plan.append(config)
+            plan.append((channel, entity.name))
     return plan
 
 

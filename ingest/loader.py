@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,7 +39,33 @@ from leadflow.core.memory import release_freed_memory
 log = logging.getLogger(__name__)
 
 
-# ---------------------------------------------------------------- mapping headers to fields
+@dataclass(frozen=True)
+class IngestResult:
+    """One ingest of the inbox: each file's outcome and the totals over them."""
+
+    files: list[FileResult]
+    load_ids: list[str]  # the loads that added records: what validation reads
+    files_ingested: int
+    files_rejected: int
+    records_added: int
+    rows_already_loaded: int
+    rows_quarantined: int
+    # set by the pipeline: files a killed run had loaded, archived before this ingest
+    archived_after_interrupted_run: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # the step's wall time (leadflow.pipeline.timed)
+
+    @classmethod
+    def of(cls, results: list[FileResult]) -> IngestResult:
+        loaded = [r for r in results if r.status == "loaded"]
+        return cls(
+            files=results,
+            load_ids=[r.load_id for r in loaded if r.records_added],
+            files_ingested=len(loaded),
+            files_rejected=len(results) - len(loaded),
+            records_added=sum(r.records_added for r in results),
+            rows_already_loaded=sum(r.rows_already_loaded for r in results),
+            rows_quarantined=sum(r.rows_quarantined for r in results),
+        )
 
 
 # ---------------------------------------------------------------- files
@@ -172,7 +198,7 @@ def ingest_inbox(
     business_timezone: str,
     reports_dir: Path,
     archive: bool = True,
-) -> dict:
+) -> IngestResult:
     """Load every file waiting in the inbox; returns per-file results and the new load ids."""
     channels = load_channels(channels_dir)
     files = inbox_files(inbox)  # a missing inbox is an error, not "0 files"
@@ -211,19 +237,10 @@ def ingest_inbox(
                 result.rows_quarantined,
                 f" ({result.error})" if result.error else "",
             )
-            progress.file_done(asdict(result))
+            progress.file_done(result)
             if archive:
                 file_away(path, result, inbox)
-    loaded = [r for r in results if r.status == "loaded"]
-    return {
-        "files": [asdict(r) for r in results],
-        "load_ids": [r.load_id for r in loaded if r.records_added],
-        "files_ingested": len(loaded),
-        "files_rejected": len(results) - len(loaded),
-        "records_added": sum(r.records_added for r in results),
-        "rows_already_loaded": sum(r.rows_already_loaded for r in results),
-        "rows_quarantined": sum(r.rows_quarantined for r in results),
-    }
+    return IngestResult.of(results)
 
 
 def unmatched_file(

@@ -27,7 +27,7 @@ import duckdb
 
 from expectations.evaluate import suite_flags
 from expectations.flags import empty_flags
-from expectations.suites import ChannelConfig, build_suite, channel_config
+from expectations.suites import batch_suite
 from expectations.validate import owner_directory, read_batch
 from ingest.landing import FileResult, ensure_raw_schema
 from ingest.loader import PreparedFile, load_file, prepare_file, unmatched_reason
@@ -325,16 +325,13 @@ def _flag(
     owners: frozenset[str],
 ) -> None:
     """The flags validation would write, per file: every batch (channel) of its load."""
-    configs = {c.name: channel_config(c) for c in channels}
+    by_name = {c.name: c for c in channels}
     for check in checks:
         if check.load_id is None:
             continue
         parts = [empty_flags()]
         for channel, entity in _batches(con, check.load_id):
-            config = configs.get(channel)
-            if config is None or config.entity != entity:
-                config = ChannelConfig(channel, entity, required=())
-            suite = build_suite(config, as_of=as_of, tz=tz, owner_names=owners)
+            suite = batch_suite(by_name, channel, entity, as_of=as_of, tz=tz, owner_names=owners)
             if not owners:  # no directory to compare with: every name would be "unknown"
                 checks = tuple(c for c in suite.checks if c.check_name != "unknown_owner")
                 suite = replace(suite, checks=checks)

@@ -9,11 +9,14 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadflow.core.clock import resolve_as_of
 from leadflow.core.errors import LeadflowError
 from leadflow.core.settings import Settings, default_airflow_home, load_settings
+
+if TYPE_CHECKING:
+    from leadflow.results import RunSummary
 
 log = logging.getLogger(__name__)
 
@@ -190,12 +193,13 @@ def report_command(args: argparse.Namespace) -> int:
         print(f"no warehouse at {settings.warehouse}: run `leadflow run` first", file=sys.stderr)
         return 2
     result = report(settings, as_of, send=args.send, resend=args.resend, kinds=[args.period])
-    for path in result["reports"]:
+    for path in result.reports:
         print(path)
-    if result.get("mailed"):
+    if result.delivery is not None:
+        d = result.delivery
         print(
-            f"mailed: {result['reports_sent']} sent, {result['reports_written']} written, "
-            f"{result['skipped_already_sent']} already sent"
+            f"mailed: {d.reports_sent} sent, {d.reports_written} written, "
+            f"{d.skipped_already_sent} already sent"
         )
     return 0
 
@@ -247,6 +251,9 @@ def run_command(args: argparse.Namespace) -> int:
         return 1
     finally:
         reporter.close()
+    if summary.nothing_to_do:  # another run finished the same work since the check above
+        print(summary.nothing_to_do)
+        return 0
     print("\n".join(run_footer(summary, settings, log_path, quiet=args.quiet)))
     return 0
 
@@ -265,33 +272,33 @@ def _nothing_to_do(settings: Settings, as_of: date, args: argparse.Namespace) ->
 
 
 def run_footer(
-    summary: dict[str, Any], settings: Settings, log_path: Path, *, quiet: bool
+    summary: RunSummary, settings: Settings, log_path: Path, *, quiet: bool
 ) -> list[str]:
     """Where to look next; with --quiet, the run in one line."""
-    ing, val, mail = summary["ingest"], summary["validate"], summary["notify"]
-    seconds = sum(float(summary[s].get("seconds") or 0) for s in STEPS)
+    ing, val, tra, mail = summary.ingest, summary.validate, summary.transform, summary.notify
+    assert ing and val and tra and summary.report and summary.publish and mail  # did something
+    steps = (ing, val, tra, summary.report, summary.publish, mail)  # every step line printed
+    seconds = sum(step.seconds for step in steps)
+    emails = mail.emails
     if quiet:
+        mailed = emails.emails_sent + emails.emails_written if emails else 0
         return [
-            f"leadflow run {summary['run_id']} for {summary['as_of']}: "
-            f"{ing['files_ingested']} files loaded, {ing['files_rejected']} rejected, "
-            f"{ing['records_added']} rows added, {val.get('flags', 0)} flags, "
-            f"{mail.get('emails_sent', 0) + mail.get('emails_written', 0)} emails "
-            f"in {seconds:.0f} s"
+            f"leadflow run {summary.run_id} for {summary.as_of}: "
+            f"{ing.files_ingested} files loaded, {ing.files_rejected} rejected, "
+            f"{ing.records_added} rows added, {val.validation.flags} flags, "
+            f"{mailed} emails in {seconds:.0f} s"
         ]
-    reports = summary["transform"].get("load_report_index") or val.get("load_report_index")
+    reports = tra.load_report_index or val.load_report_index
     lines = [f"done in {seconds:.0f} s"]
     if reports:
         lines.append(f"  load reports   {reports}")
-    lines.append(f"  data quality   {val.get('quality_page') or 'no new rows validated'}")
-    if ing["files_rejected"]:
+    lines.append(f"  data quality   {val.quality_page or 'no new rows validated'}")
+    if ing.files_rejected:
         lines.append(f"  rejected       {settings.failed_dir} (fix, then `leadflow retry NAME`)")
-    if mail.get("emails_written"):
-        lines.append(f"  outbox         {mail.get('outbox', settings.outbox)}")
+    if emails and emails.emails_written:
+        lines.append(f"  outbox         {emails.outbox}")
     lines.append(f"  log            {log_path}")
     return lines
-
-
-STEPS = ("ingest", "validate", "transform", "publish", "notify")
 
 
 def check_command(args: argparse.Namespace) -> int:
@@ -385,13 +392,15 @@ def latest_summary(warehouse: Path) -> dict[str, Any]:
     return json.loads(row[0])
 
 
-def format_summary(summary: dict[str, Any], settings) -> str:
-    ing, val = summary.get("ingest", {}), summary.get("validate", {})
-    tra, pub, mail = (
-        summary.get("transform", {}),
-        summary.get("publish", {}),
-        summary.get("notify", {}),
+def format_summary(summary: dict[str, Any], settings: Settings) -> str:
+    """The stored JSON of a `RunSummary` (leadflow.results), as `leadflow summary` prints it."""
+    ing, val = summary.get("ingest") or {}, summary.get("validate") or {}
+    tra, pub, notified = (
+        summary.get("transform") or {},
+        summary.get("publish") or {},
+        summary.get("notify") or {},
     )
+    checks, mail = val.get("validation") or {}, notified.get("emails") or {}
     lines = [
         f"leadflow run {summary.get('run_id')} for as-of {summary.get('as_of')}",
         f"  files ingested      {ing.get('files_ingested', 0)} "
@@ -399,23 +408,23 @@ def format_summary(summary: dict[str, Any], settings) -> str:
         f"  records loaded      {ing.get('records_added', 0)}",
         f"  rows skipped        {ing.get('rows_already_loaded', 0)} (already loaded)",
         f"  rows quarantined    {ing.get('rows_quarantined', 0)}",
-        f"  data-quality flags  {val.get('flags', 0)} "
-        + json.dumps(val.get("flags_by_check", {}), ensure_ascii=False),
+        f"  data-quality flags  {checks.get('flags', 0)} "
+        + json.dumps(checks.get("flags_by_check", {}), ensure_ascii=False),
         f"  dbt build           {tra.get('nodes', 0)} nodes, {tra.get('warned', 0)} warnings, "
         f"{tra.get('seconds', 0)} s",
         "  marts built:",
         *[f"    marts.{name:<24} {count:>8} rows" for name, count in tra.get("marts", {}).items()],
         f"  emails              sent {mail.get('emails_sent', 0)}, written "
         f"{mail.get('emails_written', 0)}, already sent {mail.get('skipped_already_sent', 0)}"
-        + (f" ({mail['reason']})" if mail.get("reason") else ""),
+        + (f" ({notified['reason']})" if notified.get("reason") else ""),
         f"  new-lead emails     {mail.get('new_lead_emails', 0)} "
         f"({mail.get('new_leads', 0)} leads reached their owner since their last email)",
-        f"  published           {pub.get('snapshot') or pub.get('reason', 'no')}",
+        f"  published           {pub.get('snapshot') or pub.get('reason') or 'no'}",
         "paths:",
         f"  warehouse           {settings.warehouse}",
         f"  load reports        {tra.get('load_report_index') or val.get('load_report_index')}",
         f"  data-quality pages  {val.get('quality_page') or settings.reports_dir / 'quality'}",
-        f"  GX Data Docs        {val.get('data_docs', settings.reports_dir)}",
+        f"  GX Data Docs        {checks.get('data_docs', settings.reports_dir)}",
         f"  error reports       {settings.reports_dir / 'errors'}",
         f"  outbox              {mail.get('outbox', settings.outbox)}",
     ]

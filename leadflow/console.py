@@ -13,12 +13,19 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from leadflow.core.progress import Reporter
 from leadflow.core.settings import progress_tick_seconds
+
+if TYPE_CHECKING:
+    from ingest.landing import FileResult
+    from ingest.loader import IngestResult
+    from leadflow.publish import PublishResult
+    from leadflow.results import BuildResult, NotifyResult, ReportResult, ValidateResult
 
 OWN_LOGGERS = ("leadflow", "ingest", "expectations", "notify")
 
@@ -61,83 +68,85 @@ def _seconds(value: Any) -> str:
     return f"{float(value or 0):.1f} s"
 
 
-def file_line(result: dict[str, Any]) -> str:
+def file_line(result: FileResult) -> str:
     """One file of ingest: what happened to its rows."""
-    status = result["status"]
-    if status != "loaded":
-        return f"  REJECTED {result['file_name']}: {result['error']}"
-    parts = [f"{result['records_added']} added"]
-    for key, label in (
-        ("rows_already_loaded", "already loaded"),
-        ("rows_quarantined", "quarantined"),
+    if result.status != "loaded":
+        return f"  REJECTED {result.file_name}: {result.error}"
+    parts = [f"{result.records_added} added"]
+    for count, label in (
+        (result.rows_already_loaded, "already loaded"),
+        (result.rows_quarantined, "quarantined"),
     ):
-        if result.get(key):
-            parts.append(f"{result[key]} {label}")
+        if count:
+            parts.append(f"{count} {label}")
     line = (
-        f"  loaded   {result['file_name']} ({result['channel']}): {result['rows_in_file']} rows, "
-        f"{', '.join(parts)}  {_seconds(result.get('seconds'))}"
+        f"  loaded   {result.file_name} ({result.channel}): {result.rows_in_file} rows, "
+        f"{', '.join(parts)}  {_seconds(result.seconds)}"
     )
-    notes = "".join(f"\n           note: {n}" for n in result.get("notes") or ())
+    notes = "".join(f"\n           note: {n}" for n in result.notes)
     return line + notes
 
 
-def step_line(step: str, result: dict[str, Any]) -> str:
-    """One step of the run, with its counts."""
+def step_line(step: str, result: Any) -> str:
+    """One step of the run (its leadflow.results result), with its counts."""
     describe = _STEP_LINES.get(step)
     text = describe(result) if describe else ""
-    return f"{step:<10} {text}  {_seconds(result.get('seconds'))}"
+    return f"{step:<10} {text}  {_seconds(result.seconds)}"
 
 
-def _ingest_line(r: dict[str, Any]) -> str:
+def _ingest_line(r: IngestResult) -> str:
     return (
-        f"{r.get('files_ingested', 0)} files loaded, {r.get('files_rejected', 0)} rejected: "
-        f"{r.get('records_added', 0)} rows added, {r.get('rows_already_loaded', 0)} already "
-        f"loaded, {r.get('rows_quarantined', 0)} quarantined"
+        f"{r.files_ingested} files loaded, {r.files_rejected} rejected: "
+        f"{r.records_added} rows added, {r.rows_already_loaded} already "
+        f"loaded, {r.rows_quarantined} quarantined"
     )
 
 
-def _validate_line(r: dict[str, Any]) -> str:
-    by_check = ", ".join(f"{k} {v}" for k, v in (r.get("flags_by_check") or {}).items())
-    return f"{r.get('rows_validated', 0)} rows checked, {r.get('flags', 0)} flags" + (
+def _validate_line(r: ValidateResult) -> str:
+    v = r.validation
+    by_check = ", ".join(f"{k} {n}" for k, n in v.flags_by_check.items())
+    return f"{v.rows_validated} rows checked, {v.flags} flags" + (
         f" ({by_check})" if by_check else ""
     )
 
 
-def _transform_line(r: dict[str, Any]) -> str:
-    routed = sum((r.get("routing") or {}).get("assignments", {}).values())
+def _transform_line(r: BuildResult) -> str:
+    routed = sum(r.routing.assignments.values())
     return (
-        f"dbt build of {r.get('nodes', 0)} nodes: {r.get('failed', 0)} failed, "
-        f"{r.get('warned', 0)} warnings; {len(r.get('marts') or {})} marts"
+        f"dbt build of {r.nodes} nodes: {r.failed} failed, "
+        f"{r.warned} warnings; {len(r.marts)} marts"
         + (f", {routed} leads routed" if routed else "")
     )
 
 
-def _publish_line(r: dict[str, Any]) -> str:
-    return f"snapshot {r['snapshot']}" if r.get("snapshot") else str(r.get("reason", "skipped"))
+def _publish_line(r: PublishResult) -> str:
+    return f"snapshot {r.snapshot}" if r.snapshot else str(r.reason or "skipped")
 
 
-def _report_line(r: dict[str, Any]) -> str:
-    if not r.get("rendered"):
-        return str(r.get("reason", "no report"))
-    line = f"{r['rendered']} period reports rendered"
-    if r.get("mailed"):
+def _report_line(r: ReportResult) -> str:
+    if not r.rendered:
+        return str(r.reason or "no report")
+    line = f"{r.rendered} period reports rendered"
+    if r.delivery is not None:
+        d = r.delivery
         return line + (
-            f", {r.get('reports_sent', 0)} sent, {r.get('reports_written', 0)} written, "
-            f"{r.get('skipped_already_sent', 0)} already sent"
+            f", {d.reports_sent} sent, {d.reports_written} written, "
+            f"{d.skipped_already_sent} already sent"
         )
-    return line + f" ({r.get('reason', 'not mailed')})"
+    return line + f" ({r.reason or 'not mailed'})"
 
 
-def _notify_line(r: dict[str, Any]) -> str:
-    if "emails_written" not in r and "emails_sent" not in r:
-        return str(r.get("reason", "no mail"))
+def _notify_line(r: NotifyResult) -> str:
+    if r.emails is None:
+        return str(r.reason or "no mail")
+    e = r.emails
     return (
-        f"{r.get('emails_sent', 0)} emails sent, {r.get('emails_written', 0)} written to "
-        f"{r.get('outbox', 'the outbox')}, {r.get('skipped_already_sent', 0)} already sent"
+        f"{e.emails_sent} emails sent, {e.emails_written} written to "
+        f"{e.outbox}, {e.skipped_already_sent} already sent"
     )
 
 
-_STEP_LINES = {
+_STEP_LINES: dict[str, Callable[[Any], str]] = {
     "ingest": _ingest_line,
     "validate": _validate_line,
     "transform": _transform_line,
@@ -181,11 +190,11 @@ class ConsoleReporter(Reporter):
             self._ticker = threading.Thread(target=self._tick, daemon=True)
             self._ticker.start()
 
-    def step_finished(self, step: str, result: dict[str, Any]) -> None:
+    def step_finished(self, step: str, result: Any) -> None:
         self._end_display()
         self.say(step_line(step, result))
 
-    def file_done(self, result: dict[str, Any]) -> None:
+    def file_done(self, result: FileResult) -> None:
         self.say(file_line(result))
 
     def advance(self, step: str, done: int, total: int | None, label: str = "") -> None:

@@ -64,12 +64,18 @@ class FileReport:
         return len({(f["sheet"], f["row"]) for f in self.flags})
 
 
-def write_load_reports(settings: Settings, run_id: str, *, built: bool) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LoadReports:
+    count: int  # files reported
+    index: str | None = None  # reports/loads/index.html; None when the run took no file
+
+
+def write_load_reports(settings: Settings, run_id: str, *, built: bool) -> LoadReports:
     """The reports of every file of `run_id` (after validation; `built`: after the dbt build)."""
     with warehouse_db.connect(settings.warehouse) as con:
         manifests = _manifests(con, run_id)
         if not manifests:
-            return {"load_reports": 0}
+            return LoadReports(0)
         has_leads = built and warehouse_db.table_exists(con, "intermediate", "int_lead_key_map")
         reports = [_gather(con, m, has_leads) for m in manifests]
         folder = settings.reports_dir / "loads"
@@ -77,7 +83,7 @@ def write_load_reports(settings: Settings, run_id: str, *, built: bool) -> dict[
         _store(con, run_id, reports, paths, stage="built" if has_leads else "validated")
         index = _write_index(con, folder)
     log.info("load reports of %d files in %s", len(reports), folder)
-    return {"load_reports": len(reports), "load_report_index": str(index)}
+    return LoadReports(len(reports), str(index))
 
 
 # --------------------------------------------------------------------------- reading

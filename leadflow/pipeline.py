@@ -1,6 +1,7 @@
 """The steps of a run, one implementation each, shared by the Airflow DAG and `leadflow run` (C9).
 
-Each step is plain Python that takes settings and JSON-able values and returns a JSON-able dict,
+Each step is plain Python that takes settings and plain values and returns a typed result
+(leadflow.results); the DAG turns results into JSON for XCom (leadflow.core.results.to_json),
 so Airflow passes only paths and small summaries between tasks. Heavy libraries (GX, dbt, DuckDB,
 pandas) are imported inside the steps, never when the DAG file is parsed.
 """
@@ -14,15 +15,29 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from leadflow.core import progress
 from leadflow.core import warehouse as warehouse_db
 from leadflow.core.clock import is_forward_run
 from leadflow.core.errors import BuildFailed, MailNotDelivered
+from leadflow.core.results import to_json
 from leadflow.core.settings import Settings, child_environment
+from leadflow.results import (
+    BuildResult,
+    NotifyResult,
+    ReportResult,
+    Routing,
+    RunSummary,
+    ValidateResult,
+)
+
+if TYPE_CHECKING:
+    from ingest.loader import IngestResult
+    from leadflow.publish import PublishResult
 
 __all__ = ["BuildFailed"]  # raised by transform; tests and callers catch it here
 
@@ -43,7 +58,7 @@ def waiting_files(settings: Settings) -> list[str]:
     return [relative_name(p, settings.inbox) for p in inbox_files(settings.inbox)]
 
 
-def ingest(settings: Settings, run_id: str) -> dict[str, Any]:
+def ingest(settings: Settings, run_id: str) -> IngestResult:
     """Load every file waiting in the inbox into the raw tables (C1, C2).
 
     Each file is loaded in one transaction, then moved to the archive: a run killed mid-file
@@ -61,7 +76,7 @@ def ingest(settings: Settings, run_id: str) -> dict[str, Any]:
         business_timezone=settings.business_timezone,
         reports_dir=settings.reports_dir,
     )
-    return {**result, "archived_after_interrupted_run": archived}
+    return replace(result, archived_after_interrupted_run=archived)
 
 
 def archive_committed(settings: Settings) -> list[str]:
@@ -119,7 +134,7 @@ def _archived_copy(archive: Path, path: Path, sha: str) -> bool:
     )
 
 
-def validate(settings: Settings, as_of: date, run_id: str) -> dict[str, Any]:
+def validate(settings: Settings, as_of: date, run_id: str) -> ValidateResult:
     """Run the expectation suites on every load not validated yet and write flags (C6).
 
     The loads come from the warehouse (`dq.validated_loads`), not from this run's ingest: a run
@@ -131,7 +146,7 @@ def validate(settings: Settings, as_of: date, run_id: str) -> dict[str, Any]:
     from leadflow.load_reports import write_load_reports
     from leadflow.quality_pages import write_quality_page
 
-    result = validate_loads(
+    validation = validate_loads(
         settings.warehouse,
         None,
         channels_dir=settings.channels_dir,
@@ -142,9 +157,15 @@ def validate(settings: Settings, as_of: date, run_id: str) -> dict[str, Any]:
         # R7's rule lives in the dbt project the build uses (one seed, one var)
         feedback_rule=load_feedback_rule(settings.dbt_project_dir),
     )
-    result.update(write_quality_page(settings, run_id, result.get("load_ids", []), as_of))
-    result.update(write_load_reports(settings, run_id, built=False))
-    return result
+    page = write_quality_page(settings, run_id, validation.load_ids, as_of)
+    reports = write_load_reports(settings, run_id, built=False)
+    return ValidateResult(
+        validation=validation,
+        quality_page=page.page if page else None,
+        quality_index=page.index if page else None,
+        load_reports=reports.count,
+        load_report_index=reports.index,
+    )
 
 
 def dbt_executable() -> str:
@@ -177,7 +198,7 @@ def transform(
     *,
     file_triggered: bool = False,
     full_refresh: bool = False,
-) -> dict[str, Any]:
+) -> BuildResult:
     """One `dbt build` of models, seeds and data tests: start-up costs ~5 s per invocation.
     Unit tests are the models' known answers, run by `make test` under several timezones; in
     production they would only cost time, and one written for another zone would stop the run.
@@ -246,22 +267,24 @@ def transform(
     record_build(settings.warehouse, run_id=run_id, code=code, full_refresh=full_refresh)
     from leadflow.load_reports import write_load_reports
 
-    return {
-        **write_load_reports(settings, run_id, built=True),  # which lead each row joined
-        "nodes": len(results),
-        "failed": len(failures),
-        "warned": len(warnings),
-        "seconds": round(time.monotonic() - started, 1),
-        "inputs": inputs,
-        "kind": kind,
-        "full_refresh": full_refresh,
-        "routing": {
-            "enabled": routing_enabled,
-            "assignments": routing_assignments(settings.warehouse, as_of),
-            **routing,
-        },
-        "marts": mart_row_counts(settings.warehouse),
-    }
+    load_reports = write_load_reports(settings, run_id, built=True)  # which lead a row joined
+    return BuildResult(
+        nodes=len(results),
+        failed=len(failures),
+        warned=len(warnings),
+        inputs=inputs,
+        kind=kind,
+        full_refresh=full_refresh,
+        routing=Routing(
+            enabled=routing_enabled,
+            assignments=routing_assignments(settings.warehouse, as_of),
+            rules=routing,
+        ),
+        marts=mart_row_counts(settings.warehouse),
+        load_reports=load_reports.count,
+        load_report_index=load_reports.index,
+        seconds=round(time.monotonic() - started, 1),
+    )
 
 
 def build_inputs(settings: Settings) -> str | None:
@@ -405,20 +428,18 @@ def run_kind(as_of: date, settings: Settings, *, file_triggered: bool = False) -
 
 def publish(
     settings: Settings, as_of: date, run_id: str, *, file_triggered: bool = False
-) -> dict[str, Any]:
+) -> PublishResult:
     """Copy the marts to the read-only BI snapshot: forward runs only (C9)."""
-    from leadflow.publish import publish_marts
+    from leadflow.publish import PublishResult, publish_marts, publish_reports
 
     kind = run_kind(as_of, settings, file_triggered=file_triggered)
     if kind != "forward":
-        return {"published": False, "reason": f"{kind} run for {as_of}: nothing published (C9)"}
-    from leadflow.publish import publish_reports
-
+        return PublishResult(
+            published=False, reason=f"{kind} run for {as_of}: nothing published (C9)"
+        )
     published = publish_marts(settings.warehouse, settings.publish_dir, run_id=run_id)
-    return {
-        **published,
-        **publish_reports(settings.reports_dir, settings.publish_dir, run_id=run_id),
-    }
+    reports = publish_reports(settings.reports_dir, settings.publish_dir, run_id=run_id)
+    return replace(published, reports=reports)
 
 
 def report(
@@ -429,7 +450,7 @@ def report(
     resend: bool = False,
     file_triggered: bool = False,
     kinds: list[str] | None = None,
-) -> dict[str, Any]:
+) -> ReportResult:
     """The weekly and monthly analysis (R11) when due: Monday the last week's, the 1st the last
     month's, rendered from the marts, then mailed to each manager and to ops.
 
@@ -441,33 +462,31 @@ def report(
 
     run = run_kind(as_of, settings, file_triggered=file_triggered)
     if kinds is None and run != "forward" and not send:
-        return {"rendered": 0, "reason": f"{run} run for {as_of} without send: no report (C9)"}
+        return ReportResult(0, [], reason=f"{run} run for {as_of} without send: no report (C9)")
     render_kinds = kinds if kinds is not None else due_kinds(as_of)
     if not render_kinds:
-        return {
-            "rendered": 0,
-            "reason": f"no report due on {as_of} (weeks on Mondays, months on the 1st)",
-        }
+        return ReportResult(
+            0, [], reason=f"no report due on {as_of} (weeks on Mondays, months on the 1st)"
+        )
     # matplotlib keeps its font cache in ~/.cache unless told: a run writes only under the
     # data dir (as for AIRFLOW_HOME)
     os.environ.setdefault("MPLCONFIGDIR", str(settings.data_dir / "cache" / "matplotlib"))
     rendered = render_period_reports(settings.warehouse, settings.reports_dir, as_of, render_kinds)
-    summary: dict[str, Any] = {
-        "rendered": len(rendered),
-        "reports": [str(r.html_path) for r in rendered],
-    }
+    pages = [str(r.html_path) for r in rendered]
     if kinds is not None and not send:
-        return {**summary, "mailed": False, "reason": "rendered by hand, not mailed"}
+        return ReportResult(len(rendered), pages, reason="rendered by hand, not mailed")
     from notify.period_report import send_period_reports
     from notify.smtp_connection import load_smtp_settings
 
     mails = [report_mail(r) for r in rendered]
-    result = send_period_reports(
+    delivery = send_period_reports(
         settings.warehouse, settings.outbox, mails, smtp=load_smtp_settings(), resend=resend
     )
-    if result["failed"]:  # the ledger keeps the delivered ones: a retry sends only the rest
-        raise RuntimeError(f"{result['failed']} period reports not delivered for {as_of}: {result}")
-    return {**summary, "mailed": True, **result}
+    if delivery.failed:  # the ledger keeps the delivered ones: a retry sends only the rest
+        raise RuntimeError(
+            f"{delivery.failed} period reports not delivered for {as_of}: {delivery}"
+        )
+    return ReportResult(len(rendered), pages, mailed=True, delivery=delivery)
 
 
 def report_mail(rendered: Any) -> Any:
@@ -496,19 +515,19 @@ def notify(
     send: bool,
     resend: bool = False,
     file_triggered: bool = False,
-) -> dict[str, Any]:
+) -> NotifyResult:
     """Email each owner their queue, or write .eml files when no SMTP connection exists.
     Forward runs mail; backfills and file-triggered runs only when `send` asks (C9)."""
     kind = run_kind(as_of, settings, file_triggered=file_triggered)
     if kind != "forward" and not send:
-        return {"sent": False, "reason": f"{kind} run for {as_of} without send: no mail (C9)"}
+        return NotifyResult(sent=False, reason=f"{kind} run for {as_of} without send: no mail (C9)")
     from leadflow.ops_address import require_ops_address
     from notify.service import send_owner_emails
     from notify.smtp_connection import load_smtp_settings
 
     require_ops_address(settings.warehouse, settings.channels_dir)  # before any mail goes out
 
-    result = send_owner_emails(
+    emails = send_owner_emails(
         settings.warehouse,
         settings.outbox,
         as_of,
@@ -516,15 +535,14 @@ def notify(
         resend=resend,
         settings=settings,
     )
-    if result["failed"]:  # fail the step: a retry sends only the unsent ones (the ledger)
-        raise MailNotDelivered(
-            f"{result['failed']} owner emails not delivered for {as_of}: {result}"
-        )
-    return result
+    if emails.failed:  # fail the step: a retry sends only the unsent ones (the ledger)
+        raise MailNotDelivered(f"{emails.failed} owner emails not delivered for {as_of}: {emails}")
+    return NotifyResult(sent=True, emails=emails)
 
 
 def record_run(settings: Settings, run_id: str, as_of: date, summary: dict[str, Any]) -> None:
-    """One row per run with every step's summary and duration (observability)."""
+    """One row per run with every step's summary and duration (observability): the JSON of a
+    `RunSummary` (`to_json`; the DAG assembles it from its tasks' XCom)."""
     with warehouse_db.connect(settings.warehouse) as con:
         warehouse_db.ensure_ops_table(con, "run_summary")
         con.execute(
@@ -538,11 +556,14 @@ def record_run(settings: Settings, run_id: str, as_of: date, summary: dict[str, 
         )
 
 
-def timed(step: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any) -> dict[str, Any]:
+StepResult = TypeVar("StepResult")
+
+
+def timed(step: Callable[..., StepResult], *args: Any, **kwargs: Any) -> StepResult:
+    """The step's result with its wall time in `seconds` (every step result has the field)."""
     progress.step_started(step.__name__)
     started = time.monotonic()
-    result = step(*args, **kwargs)
-    result["seconds"] = round(time.monotonic() - started, 2)
+    result = replace(step(*args, **kwargs), seconds=round(time.monotonic() - started, 2))
     progress.step_finished(step.__name__, result)
     return result
 
@@ -556,7 +577,7 @@ def run_all(
     run_id: str | None = None,
     lock_wait: float | None = None,
     full_refresh: bool = False,
-) -> dict[str, Any]:
+) -> RunSummary:
     """Every step in order, in-process: what `leadflow run` does, and the DAG does task by task.
 
     The run holds the warehouse's run lock throughout; another run waits up to `lock_wait`
@@ -565,22 +586,20 @@ def run_all(
 
     run_id = run_id or new_run_id()
     wait = wait_seconds() if lock_wait is None else lock_wait
-    summary: dict[str, Any] = {
-        "run_id": run_id,
-        "as_of": as_of.isoformat(),
-        "kind": run_kind(as_of, settings),
-        "send": send,
-    }
+    run = RunSummary(run_id=run_id, as_of=as_of, kind=run_kind(as_of, settings), send=send)
     with run_lock(settings.warehouse, what=f"leadflow run {run_id} for {as_of}", wait=wait):
         reason = None if full_refresh else nothing_to_do(settings, as_of, send=send, resend=resend)
         if reason:  # not recorded: the run it points at stays the last finished one
             log.info("run %s: %s", run_id, reason)
-            return {**summary, "nothing_to_do": reason}
-        summary["ingest"] = timed(ingest, settings, run_id)
-        summary["validate"] = timed(validate, settings, as_of, run_id)
-        summary["transform"] = timed(transform, settings, as_of, run_id, full_refresh=full_refresh)
-        summary["report"] = timed(report, settings, as_of, send=send, resend=resend)
-        summary["publish"] = timed(publish, settings, as_of, run_id)
-        summary["notify"] = timed(notify, settings, as_of, send=send, resend=resend)
-        record_run(settings, run_id, as_of, summary)
-    return summary
+            return replace(run, nothing_to_do=reason)
+        run = replace(
+            run,
+            ingest=timed(ingest, settings, run_id),
+            validate=timed(validate, settings, as_of, run_id),
+            transform=timed(transform, settings, as_of, run_id, full_refresh=full_refresh),
+            report=timed(report, settings, as_of, send=send, resend=resend),
+            publish=timed(publish, settings, as_of, run_id),
+            notify=timed(notify, settings, as_of, send=send, resend=resend),
+        )
+        record_run(settings, run_id, as_of, to_json(run))
+    return run

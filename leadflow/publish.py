@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,23 @@ class PublishError(LeadflowError):
     """The snapshot could not be written; the previous one is untouched."""
 
 
-def publish_marts(warehouse: Path, publish_dir: Path, *, run_id: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PublishResult:
+    """What a publish wrote: the snapshot, its Parquet twin, row counts per mart, and the marts
+    it had to write anew; or why it published nothing (not a forward run, C9)."""
+
+    published: bool
+    reason: str | None = None
+    snapshot: str | None = None
+    parquet: str | None = None
+    marts: dict[str, int] = field(default_factory=dict)
+    rewritten: list[str] = field(default_factory=list)
+    parquet_rewritten: list[str] = field(default_factory=list)
+    reports: str | None = None  # the period reports' folder beside the marts (publish_reports)
+    seconds: float = 0.0  # the step's wall time (leadflow.pipeline.timed)
+
+
+def publish_marts(warehouse: Path, publish_dir: Path, *, run_id: str) -> PublishResult:
     snapshot = publish_dir / SNAPSHOT_NAME
     staging = publish_dir / f".{SNAPSHOT_NAME}.{run_id}{STAGING_SUFFIX}"
     parquet_root = publish_dir / "parquet"
@@ -78,14 +95,14 @@ def publish_marts(warehouse: Path, publish_dir: Path, *, run_id: str) -> dict[st
         raise _publish_error(exc, publish_dir) from exc
     _prune(parquet_root, keep=version_dir)
     log.info("published %s", snapshot)
-    return {
-        "published": True,
-        "snapshot": str(snapshot),
-        "parquet": str(parquet_root / "current"),
-        "marts": written.counts,
-        "rewritten": written.rewritten,
-        "parquet_rewritten": written.parquet_rewritten,
-    }
+    return PublishResult(
+        published=True,
+        snapshot=str(snapshot),
+        parquet=str(parquet_root / "current"),
+        marts=written.counts,
+        rewritten=written.rewritten,
+        parquet_rewritten=written.parquet_rewritten,
+    )
 
 
 class _Written:
@@ -295,13 +312,13 @@ def _prune(parquet_root: Path, keep: Path) -> None:
 REPORTS_FOLDER = "periods"  # the period reports (R11) under the reports dir
 
 
-def publish_reports(reports_dir: Path, publish_dir: Path, *, run_id: str) -> dict[str, Any]:
+def publish_reports(reports_dir: Path, publish_dir: Path, *, run_id: str) -> str | None:
     """The period reports beside the marts: reports/periods copied whole to
     publish/reports/periods, staged under a hidden name, then swapped in (a reader sees the old
-    or the new folder, never half of one)."""
+    or the new folder, never half of one). Returns that folder; None when there is no report."""
     source = reports_dir / REPORTS_FOLDER
     if not source.is_dir():
-        return {"reports": None}
+        return None
     target_root = publish_dir / "reports"
     target = target_root / REPORTS_FOLDER
     staging = target_root / f".{REPORTS_FOLDER}.{run_id}{STAGING_SUFFIX}"
@@ -322,4 +339,4 @@ def publish_reports(reports_dir: Path, publish_dir: Path, *, run_id: str) -> dic
             raise
         raise _publish_error(exc, publish_dir) from exc
     shutil.rmtree(old, ignore_errors=True)
-    return {"reports": str(target)}
+    return str(target)

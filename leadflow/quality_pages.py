@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,11 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from expectations.suites import ChannelConfig, build_suite, load_channel_configs
+from expectations.suites import batch_suite, channels_by_name
 from leadflow.core import html_page as h
 from leadflow.core import warehouse as warehouse_db
 from leadflow.core.canonical import ENTITIES
+from leadflow.core.channels import Channel
 from leadflow.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,18 +35,26 @@ def page_name(run_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", run_id)
 
 
+@dataclass(frozen=True)
+class QualityPage:
+    page: str  # this run's page
+    index: str  # the page listing every run's
+
+
 def write_quality_page(
     settings: Settings, run_id: str, load_ids: list[str], as_of: date
-) -> dict[str, Any]:
-    """The page of this run's validation; nothing when it validated no new rows."""
+) -> QualityPage | None:
+    """The page of this run's validation; None when it validated no new rows."""
     load_ids = sorted({i for i in load_ids if i})
     if not load_ids:
-        return {}
+        return None
     folder = settings.reports_dir / "quality"
-    configs = load_channel_configs(settings.channels_dir)
+    channels = channels_by_name(settings.channels_dir)
     with warehouse_db.connect(settings.warehouse, read_only=True) as con:
         batches = _batches(con, load_ids)
-        sections = [_file_section(con, b, _checks(b, configs, as_of, settings.tz)) for b in batches]
+        sections = [
+            _file_section(con, b, _checks(b, channels, as_of, settings.tz)) for b in batches
+        ]
         stale = _stale(con, as_of)
     flags = sum(b["flags"] for b in batches)
     summary = {
@@ -61,7 +71,7 @@ def write_quality_page(
     (folder / f"{page_name(run_id)}.json").write_text(json.dumps(summary), encoding="utf-8")
     index = _write_index(folder, settings.reports_dir / "data_docs" / "index.html")
     log.info("data-quality page %s", path)
-    return {"quality_page": str(path), "quality_index": str(index)}
+    return QualityPage(page=str(path), index=str(index))
 
 
 def _batches(con: duckdb.DuckDBPyConnection, load_ids: list[str]) -> list[dict[str, Any]]:
@@ -86,13 +96,12 @@ def _batches(con: duckdb.DuckDBPyConnection, load_ids: list[str]) -> list[dict[s
 
 
 def _checks(
-    batch: dict[str, Any], configs: dict[str, ChannelConfig], as_of: date, tz: ZoneInfo
+    batch: dict[str, Any], channels: dict[str, Channel], as_of: date, tz: ZoneInfo
 ) -> list[tuple[str, str | None, str]]:
     """The checks the batch ran: (check, column, severity), each once."""
-    config = configs.get(batch["channel"])
-    if config is None or config.entity != batch["entity"]:
-        config = ChannelConfig(batch["channel"], batch["entity"], required=())
-    suite = build_suite(config, as_of=as_of, tz=tz, owner_names=frozenset())
+    suite = batch_suite(
+        channels, batch["channel"], batch["entity"], as_of=as_of, tz=tz, owner_names=frozenset()
+    )
     seen: dict[tuple[str, str | None], str] = {}
     for check in suite.checks:
         seen.setdefault((check.check_name, check.column_name), check.severity)

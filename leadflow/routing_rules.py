@@ -253,7 +253,18 @@ def read_routing_rules(rules_path: Path) -> tuple[RoutingRules, str]:
         raise RoutingRulesError(f"{rules_path}: {exc}") from None
 
 
-def load_routing_rules(warehouse: Path, rules_path: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LoadedRules:
+    """The rules file a build routes with, as written to config.routing_*."""
+
+    rules_file: str
+    rules_sha256: str
+    rules: int
+    pools: int
+    pool_members: int
+
+
+def load_routing_rules(warehouse: Path, rules_path: Path) -> LoadedRules:
     """Validate the rules file and (re)write the config.routing_* tables in one transaction."""
 
     parsed, sha256 = read_routing_rules(rules_path)
@@ -298,10 +309,10 @@ def load_routing_rules(warehouse: Path, rules_path: Path) -> dict[str, Any]:
                 marks = ", ".join("?" for _ in rows[0])
                 con.executemany(f"INSERT INTO config.{table} VALUES ({marks})", rows)
         con.execute("COMMIT")
-    return {
-        "rules_file": str(rules_path),
-        "rules_sha256": sha256,
-        "rules": len(rule_rows),
-        "pools": len(parsed.pools),
-        "pool_members": len(pool_rows),
-    }
+    return LoadedRules(
+        rules_file=str(rules_path),
+        rules_sha256=sha256,
+        rules=len(rule_rows),
+        pools=len(parsed.pools),
+        pool_members=len(pool_rows),
+    )

@@ -89,11 +89,7 @@ def last_finished_run(warehouse: Path) -> dict[str, Any] | None:
     if not warehouse.exists():
         return None
     with warehouse_db.connect(warehouse, read_only=True) as con:
-        exists = con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = 'ops' AND table_name = 'run_summary'"
-        ).fetchone()[0]
-        if not exists:
+        if not warehouse_db.table_exists(con, "ops", "run_summary"):
             return None
         row = con.execute(
             "SELECT summary FROM ops.run_summary ORDER BY finished_at DESC LIMIT 1"
@@ -150,11 +146,7 @@ def last_built_code(warehouse: Path) -> str | None:
     if not warehouse.exists():
         return None
     with warehouse_db.connect(warehouse, read_only=True) as con:
-        exists = con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = 'ops' AND table_name = 'dbt_builds'"
-        ).fetchone()[0]
-        if not exists:
+        if not warehouse_db.table_exists(con, "ops", "dbt_builds"):
             return None
         row = con.execute(
             f"SELECT code FROM {BUILDS} ORDER BY built_at DESC, rowid DESC LIMIT 1"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email import policy
 from email.headerregistry import Address
@@ -56,6 +56,17 @@ class PeriodReportMail:
     report_path: str
 
 
+@dataclass
+class ReportDelivery:
+    """The period report emails of one run, counted as they go out (hence not frozen)."""
+
+    reports_sent: int = 0  # by SMTP
+    reports_written: int = 0  # as .eml files in the outbox
+    skipped_already_sent: int = 0  # the ledger had them for that recipient and period
+    failed: int = 0
+    recipients: list[str] = field(default_factory=list)  # each one mailed (sent or written)
+
+
 @dataclass(frozen=True)
 class _Recipient:
     name: str
@@ -71,10 +82,9 @@ def send_period_reports(
     smtp: SmtpSettings | None,
     resend: bool = False,
     max_attempts: int = 3,
-) -> dict:
+) -> ReportDelivery:
     """Deliver each report not delivered yet (SMTP when configured, else .eml in the outbox)."""
-    result = {"reports_sent": 0, "reports_written": 0, "skipped_already_sent": 0, "failed": 0,
-              "recipients": []}  # fmt: skip
+    result = ReportDelivery()
     with warehouse_db.connect(warehouse) as con:
         ledger.ensure_report_ledger(con)
         recipients = {
@@ -88,7 +98,7 @@ def send_period_reports(
             for mail in mails:
                 key = (mail.recipient, mail.period_kind, mail.period_start)
                 if not resend and ledger.report_delivered(con, *key):
-                    result["skipped_already_sent"] += 1
+                    result.skipped_already_sent += 1
                     continue
                 recipient = recipients.get(mail.recipient.lower())
                 status, msg_id, error = _deliver(mail, recipient, outbox, sender)
@@ -96,13 +106,23 @@ def send_period_reports(
                     con, *key, scope=mail.scope, scope_name=mail.scope_name,
                     message_id=msg_id, status=status, error=error,
                 )  # fmt: skip
-                counter = {"sent": "reports_sent", "written": "reports_written"}
-                result[counter.get(status, "failed")] += 1
-                result["recipients"].append(mail.recipient)
+                if status == ledger.SENT:
+                    result.reports_sent += 1
+                elif status == ledger.WRITTEN:
+                    result.reports_written += 1
+                else:
+                    result.failed += 1
+                result.recipients.append(mail.recipient)
         finally:
             if sender:
                 sender.close()
-    log.info("period reports: %s", {k: v for k, v in result.items() if k != "recipients"})
+    log.info(
+        "period reports: %d sent, %d written, %d already sent, %d failed",
+        result.reports_sent,
+        result.reports_written,
+        result.skipped_already_sent,
+        result.failed,
+    )
     return result
 
 

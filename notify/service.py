@@ -48,6 +48,20 @@ log = logging.getLogger(__name__)
 EMBEDDED_FROM_ADDRESS = "leadflow <leadflow@localhost>"
 
 
+@dataclass
+class OwnerEmails:
+    """The owner emails of one business date, counted as they go out (hence not frozen)."""
+
+    outbox: str
+    emails_sent: int = 0  # by SMTP
+    emails_written: int = 0  # as .eml files in the outbox (no SMTP connection)
+    skipped_already_sent: int = 0  # the ledger had them delivered for the date
+    failed: int = 0
+    new_lead_emails: int = 0  # same-day "new leads" emails (C9)
+    new_leads: int = 0  # the leads those emails named
+    owners: list[str] = field(default_factory=list)  # every owner with items, mailed or not
+
+
 def send_owner_emails(
     warehouse: Path,
     outbox: Path,
@@ -59,7 +73,7 @@ def send_owner_emails(
     max_items_per_section: int | None = None,
     new_leads: bool | None = None,
     settings: Settings | None = None,
-) -> dict:
+) -> OwnerEmails:
     """Send (or write) one email per owner with items on `as_of`; see notify.ledger for reruns.
 
     Each section lists at most `max_items_per_section` items (default: the setting
@@ -81,16 +95,7 @@ def send_owner_emails(
     warehouse, outbox = Path(warehouse), Path(outbox)
     if not warehouse.is_file():
         raise FileNotFoundError(f"warehouse {warehouse} does not exist: build the marts first")
-    result = {
-        "emails_sent": 0,
-        "emails_written": 0,
-        "skipped_already_sent": 0,
-        "failed": 0,
-        "new_lead_emails": 0,
-        "new_leads": 0,
-        "owners": [],
-        "outbox": str(outbox),
-    }
+    result = OwnerEmails(outbox=str(outbox))
     with warehouse_db.connect(warehouse) as con:
         ledger.ensure_ledger(con)
         queues = read_owner_queues(
@@ -108,11 +113,11 @@ def send_owner_emails(
         with _transport(smtp, max_attempts) as sender:
             run = _Run(con, as_of, outbox, sender, settings.tz, resend, limits, result)
             for queue in queues:
-                result["owners"].append(queue.owner_name)
+                result.owners.append(queue.owner_name)
                 if queue.owner_name not in delivered or resend:
                     run.deliver_daily(queue)
                     continue
-                result["skipped_already_sent"] += 1
+                result.skipped_already_sent += 1
                 log.info("owner %s: already delivered for %s, skipped", queue.owner_name, as_of)
                 if new_leads:
                     run.deliver_new_leads(queue)
@@ -120,12 +125,12 @@ def send_owner_emails(
         "owner emails for %s: %d sent, %d written, %d skipped, %d failed; "
         "%d new-lead emails (%d leads)",
         as_of,
-        result["emails_sent"],
-        result["emails_written"],
-        result["skipped_already_sent"],
-        result["failed"],
-        result["new_lead_emails"],
-        result["new_leads"],
+        result.emails_sent,
+        result.emails_written,
+        result.skipped_already_sent,
+        result.failed,
+        result.new_lead_emails,
+        result.new_leads,
     )
     return result
 
@@ -150,7 +155,7 @@ class _Run:
     tz: ZoneInfo
     resend: bool
     limits: ReadLimits
-    result: dict
+    result: OwnerEmails
     fatal: DeliveryError | None = None  # set once the server is gone for the rest of the run
     _from: str = field(init=False)
 
@@ -175,7 +180,10 @@ class _Run:
         with self._transaction():
             ledger.record(self.con, queue.owner_name, self.as_of, message_id=msg_id, status=status)
             self._record_book(queue.owner_name, ledger.DAILY, msg_id, listed)
-        self.result["emails_sent" if status == ledger.SENT else "emails_written"] += 1
+        if status == ledger.SENT:
+            self.result.emails_sent += 1
+        else:
+            self.result.emails_written += 1
         log.info("owner %s: %d items %s (%s)", queue.owner_name, queue.total, status, where)
 
     def deliver_new_leads(self, queue: OwnerQueue) -> None:
@@ -201,8 +209,8 @@ class _Run:
             return
         with self._transaction():
             self._record_book(queue.owner_name, ledger.NEW_LEADS, msg_id, listed)
-        self.result["new_lead_emails"] += 1
-        self.result["new_leads"] += lead_count
+        self.result.new_lead_emails += 1
+        self.result.new_leads += lead_count
         log.info("owner %s: %d new leads %s (%s)", queue.owner_name, lead_count, status, where)
 
     def _first_shown(self, owner_name: str, listed: list[str]) -> set[str] | None:
@@ -275,7 +283,7 @@ class _Run:
                 status=ledger.FAILED,
                 error=error,
             )
-        self.result["failed"] += 1
+        self.result.failed += 1
         kind = "daily email" if daily else "new-leads email"
         log.error(
             "owner %s: %s not delivered for %s: %s", queue.owner_name, kind, self.as_of, error

@@ -23,7 +23,7 @@ def test_files_in_sub_folders_load_and_keep_their_path(box: Inbox) -> None:
     box.drop("expo 2026/badge_scans_a.csv", badge_csv(GOOD_ROWS))
     result = box.load()
     f = box.file(result, "expo 2026/badge_scans_a.csv")
-    assert (f["status"], f["records_added"]) == ("loaded", 3)
+    assert (f.status, f.records_added) == ("loaded", 3)
     assert box.sql("SELECT DISTINCT file_name FROM raw.intake_records") == [
         ("expo 2026/badge_scans_a.csv",)
     ]
@@ -38,7 +38,7 @@ def test_archive_failed_hidden_and_lock_files_are_never_scanned(box: Inbox) -> N
     box.drop(".DS_Store", b"\x00\x01")
     box.drop("~$referrals_1.xlsx", b"lock")
     assert inbox_files(box.inbox) == []
-    assert box.load()["files"] == []
+    assert box.load().files == []
 
 
 def test_utf16_tab_separated_export_from_excel_loads(box: Inbox) -> None:
@@ -49,7 +49,7 @@ def test_utf16_tab_separated_export_from_excel_loads(box: Inbox) -> None:
     box.drop("badge_scans_unicode.csv", badge_csv(rows, header), encoding="utf-16")
     result = box.load()
     f = box.file(result, "badge_scans_unicode.csv")
-    assert (f["status"], f["records_added"]) == ("loaded", 2), f
+    assert (f.status, f.records_added) == ("loaded", 2), f
     assert box.sql("SELECT person_name, phone FROM raw.intake_records ORDER BY row_number") == [
         ("张伟", "+8613812345678"),
         ("王芳", "+8613987654321"),
@@ -72,7 +72,7 @@ def test_a_missing_inbox_is_an_error_not_zero_files(
 def test_an_unmatched_file_lists_the_patterns_it_could_match(box: Inbox) -> None:
     box.drop("badges_1102.csv", badge_csv(GOOD_ROWS))
     result = box.load()
-    error = box.file(result, "badges_1102.csv")["error"]
+    error = box.file(result, "badges_1102.csv").error
     assert "no channel's file pattern matches the name 'badges_1102.csv'" in error
     assert "badge_scan: badge_scans*.csv" in error and "web_form: web_forms*.json" in error
     reason = (box.inbox / "failed" / "badges_1102.csv.reason.txt").read_text(encoding="utf-8")
@@ -97,7 +97,7 @@ def test_a_rejected_file_retried_and_loaded_leaves_no_stale_error_report(
     (box.inbox / "shows").mkdir()
     box.drop("shows/badge_scans_b.csv", "Name,Company\nAna,Acme\n")  # no time, no contact
     first = box.load()
-    assert box.file(first, "shows/badge_scans_b.csv")["status"] == "rejected"
+    assert box.file(first, "shows/badge_scans_b.csv").status == "rejected"
     report = box.reports / "errors" / "shows" / "badge_scans_b.csv.errors.csv"
     assert "required column missing" in report.read_text(encoding="utf-8-sig")
     failed = box.inbox / "failed" / "shows" / "badge_scans_b.csv"
@@ -108,7 +108,7 @@ def test_a_rejected_file_retried_and_loaded_leaves_no_stale_error_report(
     assert (box.inbox / "shows" / "badge_scans_b.csv").exists()
     assert not failed.exists() and not failed.with_name(failed.name + ".reason.txt").exists()
     second = box.load()
-    assert box.file(second, "shows/badge_scans_b.csv")["records_added"] == 1
+    assert box.file(second, "shows/badge_scans_b.csv").records_added == 1
     assert not report.exists()
 
 

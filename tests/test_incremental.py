@@ -21,9 +21,10 @@ import duckdb
 import pytest
 
 from leadflow import pipeline
-from leadflow.core.settings import Settings, load_settings
+from leadflow.core.settings import Settings
 from tests.conftest import AS_OF, SEED
 from tests.warehouse_compare import AUDIT_COLUMNS, AUDIT_SUFFIXES, rows_differing
+from tests.workdirs import workdir_settings
 from tools.demo.data import generate
 
 BADGE_HEADER = ["Scan Time", "Name", "Title", "Company", "Industry", "Mobile", "Email", "City"]
@@ -43,15 +44,7 @@ class Twin:
 
 
 def twin(root: Path, full: bool) -> Twin:
-    settings = load_settings().with_paths(
-        data_dir=root,
-        inbox=root / "inbox",
-        warehouse=root / "wh.duckdb",
-        outbox=root / "outbox",
-        reports_dir=root / "reports",
-        publish_dir=root / "publish",
-    )
-    return Twin(settings, full)
+    return Twin(workdir_settings(root), full)
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
@@ -181,7 +174,7 @@ def load_and_build(
     pipeline.ingest(side.settings, run_id)
     pipeline.validate(side.settings, step.as_of, run_id)
     built = pipeline.transform(side.settings, step.as_of, run_id, full_refresh=side.full)
-    assert built["failed"] == 0
+    assert built.failed == 0
     return built
 
 
@@ -235,7 +228,7 @@ def test_incremental_builds_equal_full_rebuilds_over_several_days(
     for number, step in enumerate(STEPS):
         for side in pair:
             built = load_and_build(side, step, tmp_path, monkeypatch)
-            assert built["full_refresh"] is (side.full or number == 0)  # the first is full
+            assert built.full_refresh is (side.full or number == 0)  # the first is full
         assert differences(incremental, full) == {}, f"after step {number}"
         if number == 0:
             keys_before = dict(query(incremental, "SELECT source_record_id, lead_key FROM "

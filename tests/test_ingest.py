@@ -11,7 +11,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from ingest.loader import ingest_inbox
+from ingest.landing import FileResult
+from ingest.loader import IngestResult, ingest_inbox
 from leadflow.core.canonical import R12_TEMPLATE_HEADERS
 from tests.e2e_support import REPO
 
@@ -36,7 +37,7 @@ class Inbox:
         path.write_bytes(content.encode(encoding) if isinstance(content, str) else content)
         return path
 
-    def load(self) -> dict:
+    def load(self) -> IngestResult:
         return ingest_inbox(
             self.warehouse,
             self.inbox,
@@ -50,8 +51,8 @@ class Inbox:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
             return con.execute(query).fetchall()
 
-    def file(self, result: dict, name: str) -> dict:
-        return next(f for f in result["files"] if f["file_name"] == name)
+    def file(self, result: IngestResult, name: str) -> FileResult:
+        return next(f for f in result.files if f.file_name == name)
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_gbk_file_with_crlf_and_embedded_newline_loads_every_row(box: Inbox) -> 
     box.drop("badge_scans_expo_gbk.csv", badge_csv(GOOD_ROWS), encoding="gbk")
     result = box.load()
     f = box.file(result, "badge_scans_expo_gbk.csv")
-    assert (f["status"], f["rows_in_file"], f["records_added"]) == ("loaded", 3, 3)
+    assert (f.status, f.rows_in_file, f.records_added) == ("loaded", 3, 3)
     rows = box.sql(
         "SELECT person_name, phone, phone_kind, email, notes, event_at "
         "FROM raw.intake_records ORDER BY row_number"
@@ -108,7 +109,7 @@ def test_semicolon_delimiter_and_english_headers(box: Inbox) -> None:
 def test_redropped_file_and_resaved_copy_load_nothing_twice(box: Inbox) -> None:
     box.drop("badge_scans_a.csv", badge_csv(GOOD_ROWS))
     first = box.load()
-    assert first["records_added"] == 3
+    assert first.records_added == 3
     box.drop("badge_scans_a.csv", badge_csv(GOOD_ROWS))  # the same file again
     # a re-saved copy: other line ends, date format and phone spacing, same rows
     resaved = [
@@ -117,8 +118,8 @@ def test_redropped_file_and_resaved_copy_load_nothing_twice(box: Inbox) -> None:
     ]
     box.drop("badge_scans_a_copy.csv", badge_csv(resaved, newline="\n"))
     second = box.load()
-    assert second["records_added"] == 0
-    assert second["rows_already_loaded"] == 6
+    assert second.records_added == 0
+    assert second.rows_already_loaded == 6
     assert box.sql("SELECT count(*) FROM raw.intake_records") == [(3,)]
     # nothing is deleted: the second copy of the same name is archived beside the first
     assert len(list((box.inbox / "archive").glob("badge_scans_a*.csv"))) == 3
@@ -135,7 +136,7 @@ def test_known_export_id_with_new_content_is_a_new_version(box: Inbox) -> None:
     form["contact"]["email"] = "zw@huarui.cn"
     box.drop("web_forms_2.json", json.dumps([form], ensure_ascii=False))
     result = box.load()
-    assert result["records_added"] == 1
+    assert result.records_added == 1
     rows = box.sql("SELECT source_record_id, email FROM raw.intake_records ORDER BY loaded_at")
     assert [r[0] for r in rows] == ["web_form:WF-1", "web_form:WF-1"]
     assert rows[-1][1] == "zw@huarui.cn"
@@ -155,7 +156,7 @@ def test_ndjson_bad_line_is_quarantined_and_good_lines_load(box: Inbox) -> None:
     lines.insert(1, "{not json")
     box.drop("web_forms_stream.ndjson", "\n".join(lines))
     f = box.file(box.load(), "web_forms_stream.ndjson")
-    assert (f["rows_in_file"], f["records_added"], f["rows_quarantined"]) == (4, 3, 1)
+    assert (f.rows_in_file, f.records_added, f.rows_quarantined) == (4, 3, 1)
     assert box.sql("SELECT row_number, reason LIKE 'invalid JSON%' FROM raw.quarantine") == [
         (2, True)
     ]
@@ -167,7 +168,7 @@ def test_ragged_and_undecodable_rows_are_quarantined_with_reasons(box: Inbox) ->
     text += "2026-11-05,坏行,".encode("gbk") + b"\xff\xfe\xff,x,y,z,1,2,3,4\r\n"
     box.drop("badge_scans_bad.csv", text)
     f = box.file(box.load(), "badge_scans_bad.csv")
-    assert (f["rows_in_file"], f["records_added"], f["rows_quarantined"]) == (4, 2, 2)
+    assert (f.rows_in_file, f.records_added, f.rows_quarantined) == (4, 2, 2)
     reasons = dict(box.sql("SELECT row_number, reason FROM raw.quarantine"))
     assert reasons[2].startswith("ragged row: 12 fields")
     assert reasons[4].startswith("undecodable bytes")
@@ -197,7 +198,7 @@ def test_unreadable_files_are_rejected_to_failed_with_a_reason(
 ) -> None:
     box.drop("badge_scans_broken.csv", content)
     f = box.file(box.load(), "badge_scans_broken.csv")
-    assert f["status"] == "rejected" and reason in f["error"]
+    assert f.status == "rejected" and reason in f.error
     reason_file = box.inbox / "failed" / "badge_scans_broken.csv.reason.txt"
     assert reason in reason_file.read_text(encoding="utf-8")
     assert (box.inbox / "failed" / "badge_scans_broken.csv").read_bytes() == content
@@ -206,13 +207,13 @@ def test_unreadable_files_are_rejected_to_failed_with_a_reason(
 def test_missing_required_column_names_the_aliases_tried(box: Inbox) -> None:
     box.drop("badge_scans_nodate.csv", "姓名,手机\r\n张伟,13812345678\r\n")
     f = box.file(box.load(), "badge_scans_nodate.csv")
-    assert "扫码时间" in f["error"] and "Scan Time" in f["error"]
+    assert "扫码时间" in f.error and "Scan Time" in f.error
 
 
 def test_header_only_file_loads_zero_rows(box: Inbox) -> None:
     box.drop("badge_scans_empty.csv", BADGE_HEADER_ZH + "\r\n")
     f = box.file(box.load(), "badge_scans_empty.csv")
-    assert (f["status"], f["rows_in_file"], f["records_added"]) == ("loaded", 0, 0)
+    assert (f.status, f.rows_in_file, f.records_added) == ("loaded", 0, 0)
 
 
 def test_huge_field_duplicate_headers_and_unknown_columns_are_kept(box: Inbox) -> None:
@@ -330,10 +331,8 @@ def make_referral_workbook(path: Path) -> None:
 def test_referral_workbook_in_the_seed_template_is_split_into_fields(box: Inbox) -> None:
     make_referral_workbook(box.inbox / "referrals_2026.xlsx")
     f = box.file(box.load(), "referrals_2026.xlsx")
-    assert (f["status"], f["rows_in_file"], f["records_added"]) == ("loaded", 2, 2)
-    assert any(
-        "说明" in n for n in f["notes"]
-    )  # the ignored sheet is reported, not silently skipped
+    assert (f.status, f.rows_in_file, f.records_added) == ("loaded", 2, 2)
+    assert any("说明" in n for n in f.notes)  # the ignored sheet is reported, not silently skipped
     rows = box.sql(
         "SELECT company, industry, person_name, title, phone, email, grade, status, "
         "source_label, owner_name, sheet, row_number FROM raw.intake_records ORDER BY row_number"
@@ -358,7 +357,7 @@ def test_referral_workbook_in_the_seed_template_is_split_into_fields(box: Inbox)
 def test_dated_lines_of_referral_cells_become_follow_ups_and_care_actions(box: Inbox) -> None:
     make_referral_workbook(box.inbox / "referrals_2026.xlsx")
     f = box.file(box.load(), "referrals_2026.xlsx")
-    assert f["derived_records"] == 4 and f["rows_in_file"] == 2  # file rows stay file rows
+    assert f.derived_records == 4 and f.rows_in_file == 2  # file rows stay file rows
     follow_ups = box.sql(
         "SELECT channel, row_number, person_name, phone, contacted_at, follow_up_channel, "
         "feedback, next_action, owner_name FROM raw.follow_up_records ORDER BY contacted_at"
@@ -372,7 +371,7 @@ def test_dated_lines_of_referral_cells_become_follow_ups_and_care_actions(box: I
     box.drop(
         "referrals_2026_copy.xlsx", (box.inbox / "archive" / "referrals_2026.xlsx").read_bytes()
     )
-    assert box.file(box.load(), "referrals_2026_copy.xlsx")["derived_records"] == 0
+    assert box.file(box.load(), "referrals_2026_copy.xlsx").derived_records == 0
 
 
 # ---------------------------------------------------------------- real exports, by YAML alone
@@ -391,14 +390,12 @@ def realdata(tmp_path_factory: pytest.TempPathFactory) -> Inbox:
 
 
 def test_real_exports_conserve_every_row(realdata: Inbox) -> None:
-    for f in realdata.result["files"]:
-        source = REALDATA.rglob(f["file_name"]).__next__()
+    for f in realdata.result.files:
+        source = REALDATA.rglob(f.file_name).__next__()
         rows = len(pd.read_csv(source, dtype=str, keep_default_na=False))
-        assert f["status"] == "loaded"
+        assert f.status == "loaded"
         assert (
-            f["rows_in_file"]
-            == rows
-            == f["records_added"] + f["rows_already_loaded"] + f["rows_quarantined"]
+            f.rows_in_file == rows == f.records_added + f.rows_already_loaded + f.rows_quarantined
         )
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from leadflow.core.settings import load_settings
 from leadflow.pipeline import run_all
 from leadflow.run_inputs import covers, fingerprint, nothing_to_do
 from tests.conftest import AS_OF, SEED
 from tests.e2e_support import REPO
+from tests.workdirs import workdir_settings
 from tools.demo.data import generate
 
 PREVIOUS = {
@@ -117,16 +117,9 @@ def test_a_second_run_with_nothing_new_ends_in_one_line_and_a_new_day_rebuilds(
     as_of = AS_OF
     monkeypatch.setenv("LEADFLOW_TODAY", as_of.isoformat())  # forward runs
     generate(tmp_path / "inbox", seed=SEED, leads=30, as_of=as_of, truth_path=tmp_path / "t.json")
-    settings = load_settings().with_paths(
-        data_dir=tmp_path,
-        inbox=tmp_path / "inbox",
-        warehouse=tmp_path / "wh.duckdb",
-        outbox=tmp_path / "outbox",
-        reports_dir=tmp_path / "reports",
-        publish_dir=tmp_path / "publish",
-    )
+    settings = workdir_settings(tmp_path)
     first = run_all(settings, as_of)
-    assert first["transform"]["inputs"] and first["publish"]["published"]
+    assert first.transform.inputs and first.publish.published
     args = ["run", "--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse)]
     args += ["--outbox", str(settings.outbox), "--as-of", as_of.isoformat()]
     env = {**os.environ, "LEADFLOW_DATA_DIR": str(tmp_path)}
@@ -136,7 +129,7 @@ def test_a_second_run_with_nothing_new_ends_in_one_line_and_a_new_day_rebuilds(
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
     assert lines == [
-        f"nothing new since run {first['run_id']} for {as_of} (no file in the inbox, same "
+        f"nothing new since run {first.run_id} for {as_of} (no file in the inbox, same "
         "loads, rules and models): nothing to do",
         "imported: []",
     ]
@@ -148,9 +141,9 @@ def test_a_second_run_with_nothing_new_ends_in_one_line_and_a_new_day_rebuilds(
     next_day = as_of + timedelta(days=1)
     monkeypatch.setenv("LEADFLOW_TODAY", next_day.isoformat())
     second = run_all(settings, next_day)
-    assert "nothing_to_do" not in second
-    assert second["ingest"]["records_added"] == 0 and second["validate"]["batches"] == 0
-    assert second["transform"]["inputs"] == first["transform"]["inputs"]
+    assert second.nothing_to_do is None
+    assert second.ingest.records_added == 0 and second.validate.validation.batches == 0
+    assert second.transform.inputs == first.transform.inputs
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         shown = con.execute("SELECT DISTINCT as_of FROM marts.ops_owner_queue").fetchall()
     assert shown in ([(next_day,)], [])

@@ -24,6 +24,7 @@ import pytest
 
 from leadflow.core.settings import DEFAULT_MAIL_MAX_FIELD_CHARS, load_settings
 from leadflow.pipeline import run_all
+from leadflow.results import RunSummary
 from notify.contact import shorten
 from tests.mail_browser import Browser, chromium_path
 from tests.notify_fixtures import html_part, text_part
@@ -74,7 +75,7 @@ class MavenRun:
     warehouse: Path
     morning: dict[str, EmailMessage]  # recipient -> the morning email
     noon: dict[str, list[EmailMessage]]  # recipient -> what the noon run sent
-    summaries: list[dict]
+    summaries: list[RunSummary]
 
 
 def write_csv(path: Path, header: list[str], rows: list) -> None:
@@ -204,9 +205,9 @@ def test_the_noon_file_reaches_its_owner_as_new_leads_only(maven: MavenRun) -> N
     assert keys == ["maven_opportunities:NOON0001", "maven_opportunities:NOON0002"]
     # NOON0001 waits for its grade and for its record: how long it waited is said once
     assert text_part(msg).count("Waiting for 24 hours (arrived 9 Jan 2017 00:00)") == 1
-    mail = maven.summaries[1]["notify"]
-    assert mail["emails_written"] == 0 and mail["skipped_already_sent"] == len(maven.morning)
-    assert (mail["new_lead_emails"], mail["new_leads"]) == (1, 2)
+    mail = maven.summaries[1].notify.emails
+    assert mail.emails_written == 0 and mail.skipped_already_sent == len(maven.morning)
+    assert (mail.new_lead_emails, mail.new_leads) == (1, 2)
 
 
 @pytest.mark.skipif(chromium_path() is None, reason="chromium not installed (.ci/run installs it)")

@@ -59,7 +59,7 @@ def received(tmp_path: Path, server) -> dict[str, str]:
     handler, smtp = server
     warehouse = build_warehouse(tmp_path / "w.duckdb", items())
     result = send_owner_emails(warehouse, tmp_path / "out", AS_OF, smtp=smtp)
-    assert result["failed"] == 0
+    assert result.failed == 0
     return {address: msg for address, msg in handler.by_recipient().items()}
 
 

@@ -188,13 +188,13 @@ def test_a_later_run_sends_only_the_new_leads_once(tmp_path: Path, server) -> No
     warehouse = warehouse_with_book(tmp_path / "w.duckdb", default_items())
     morning = send_owner_emails(warehouse, tmp_path / "o", AS_OF, smtp=smtp, new_leads=True)
     mailed = len(handler.messages)
-    assert morning["emails_sent"] == mailed and morning["new_lead_emails"] == 0
+    assert morning.emails_sent == mailed and morning.new_lead_emails == 0
 
     add_items(warehouse, noon_leads())
     noon = send_owner_emails(warehouse, tmp_path / "o", AS_OF, smtp=smtp, new_leads=True)
 
-    assert noon["emails_sent"] == 0 and noon["skipped_already_sent"] == mailed
-    assert (noon["new_lead_emails"], noon["new_leads"], noon["failed"]) == (2, 3, 0)
+    assert noon.emails_sent == 0 and noon.skipped_already_sent == mailed
+    assert (noon.new_lead_emails, noon.new_leads, noon.failed) == (2, 3, 0)
     later = handler.messages[mailed:]
     assert sorted(r for _, rcpts, _ in later for r in rcpts) == [
         "li.na@example.com",
@@ -210,7 +210,7 @@ def test_a_later_run_sends_only_the_new_leads_once(tmp_path: Path, server) -> No
 
     # A third run the same day: nothing left to tell.
     again = send_owner_emails(warehouse, tmp_path / "o", AS_OF, smtp=smtp, new_leads=True)
-    assert again["new_lead_emails"] == 0 and len(handler.messages) == mailed + 2
+    assert again.new_lead_emails == 0 and len(handler.messages) == mailed + 2
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
             "SELECT owner_name, lead_key, first_email_kind FROM mail.lead_ledger "
@@ -256,13 +256,13 @@ def test_new_leads_follow_the_run_kind_and_the_setting(
 
     # A backfill (as_of before today) never sends them, nor does a forward run with them off.
     monkeypatch.setenv("LEADFLOW_TODAY", (AS_OF + timedelta(days=7)).isoformat())
-    assert send_owner_emails(warehouse, tmp_path / "o", AS_OF, smtp=smtp)["new_lead_emails"] == 0
+    assert send_owner_emails(warehouse, tmp_path / "o", AS_OF, smtp=smtp).new_lead_emails == 0
     monkeypatch.setenv("LEADFLOW_TODAY", AS_OF.isoformat())
     monkeypatch.setenv("LEADFLOW_MAIL_NEW_LEADS", "off")
-    assert send_owner_emails(warehouse, tmp_path / "o", AS_OF, smtp=smtp)["new_lead_emails"] == 0
+    assert send_owner_emails(warehouse, tmp_path / "o", AS_OF, smtp=smtp).new_lead_emails == 0
     assert len(handler.messages) == mailed
     monkeypatch.setenv("LEADFLOW_MAIL_NEW_LEADS", "on")
-    assert send_owner_emails(warehouse, tmp_path / "o", AS_OF, smtp=smtp)["new_lead_emails"] == 2
+    assert send_owner_emails(warehouse, tmp_path / "o", AS_OF, smtp=smtp).new_lead_emails == 2
     monkeypatch.setenv("LEADFLOW_MAIL_NEW_LEADS", "maybe")
     with pytest.raises(ValueError, match="LEADFLOW_MAIL_NEW_LEADS"):
         send_owner_emails(warehouse, tmp_path / "o", AS_OF, smtp=smtp)
@@ -279,15 +279,15 @@ def test_resend_sends_the_daily_queue_and_the_new_leads_are_in_it(tmp_path: Path
         warehouse, tmp_path / "o", AS_OF, smtp=smtp, new_leads=True, resend=True
     )
 
-    assert forced["emails_sent"] == mailed and forced["new_lead_emails"] == 0
+    assert forced.emails_sent == mailed and forced.new_lead_emails == 0
     zhang = mails_to(handler, "zhang.wei@example.com")[-1]
     assert zhang["Subject"].startswith("跟进提醒") and {"N1", "N2"} <= set(lead_keys(zhang))
     assert {"N1", "N2"} <= set(new_badges(zhang))
     # Told in the resent queue: no new-leads email follows for them.
     assert (
-        send_owner_emails(warehouse, tmp_path / "o", AS_OF, smtp=smtp, new_leads=True)[
-            "new_lead_emails"
-        ]
+        send_owner_emails(
+            warehouse, tmp_path / "o", AS_OF, smtp=smtp, new_leads=True
+        ).new_lead_emails
         == 0
     )
 
@@ -300,9 +300,9 @@ def test_an_undelivered_new_leads_email_goes_out_on_the_next_run(tmp_path: Path,
     handler.refusals["zhang.wei@example.com"] = ["550 5.1.1 mailbox unavailable"]
 
     refused = send_owner_emails(warehouse, tmp_path / "o", AS_OF, smtp=smtp, new_leads=True)
-    assert refused["failed"] == 1 and refused["new_lead_emails"] == 1  # 李娜's went out
+    assert refused.failed == 1 and refused.new_lead_emails == 1  # 李娜's went out
     retry = send_owner_emails(warehouse, tmp_path / "o", AS_OF, smtp=smtp, new_leads=True)
-    assert retry["failed"] == 0 and retry["new_lead_emails"] == 1
+    assert retry.failed == 0 and retry.new_lead_emails == 1
     assert lead_keys(mails_to(handler, "zhang.wei@example.com")[-1]) == ["N1", "N2"]
     assert len(mails_to(handler, "li.na@example.com")) == 2  # the daily and one new-leads email
 

@@ -111,7 +111,7 @@ def test_owner_without_valid_address_is_recorded_as_failed(tmp_path):
         con.execute("UPDATE marts.ops_owner_queue SET owner_email = 'not-an-address'")
 
     result = send_owner_emails(warehouse, tmp_path / "out", AS_OF, smtp=None)
-    assert result["failed"] == 1
+    assert result.failed == 1
     status, _, error = ledger_rows(warehouse)["nobody"]
     assert status == "failed" and "no valid email address" in error
     with pytest.raises(DeliveryError):

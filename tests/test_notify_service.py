@@ -96,9 +96,9 @@ def test_each_owner_gets_exactly_their_own_items(warehouse, tmp_path, server, po
 
     items = todays_items(default_items())
     expected = owners_with_mail()
-    assert result["emails_sent"] == len(expected) == len(server.messages)
-    assert result["failed"] == result["skipped_already_sent"] == result["emails_written"] == 0
-    assert sorted(result["owners"]) == sorted(expected)
+    assert result.emails_sent == len(expected) == len(server.messages)
+    assert result.failed == result.skipped_already_sent == result.emails_written == 0
+    assert sorted(result.owners) == sorted(expected)
     received = server.by_recipient()
     assert set(received) == {DIRECTORY[name][0] for name in expected}
     assert DIRECTORY[NO_ITEMS_OWNER][0] not in received
@@ -223,14 +223,14 @@ def test_rerun_sends_nothing_and_resend_sends_again(warehouse, tmp_path, server,
     first = send(warehouse, tmp_path, settings(port))
     ids = {name: row[1] for name, row in ledger_rows(warehouse).items()}
     n = len(owners_with_mail())
-    assert first["emails_sent"] == n
+    assert first.emails_sent == n
 
     again = send(warehouse, tmp_path, settings(port))
-    assert again["emails_sent"] == 0 and again["skipped_already_sent"] == n
+    assert again.emails_sent == 0 and again.skipped_already_sent == n
     assert len(server.messages) == n
 
     forced = send(warehouse, tmp_path, settings(port), resend=True)
-    assert forced["emails_sent"] == n and forced["skipped_already_sent"] == 0
+    assert forced.emails_sent == n and forced.skipped_already_sent == 0
     assert len(server.messages) == 2 * n
     rows = ledger_rows(warehouse)
     assert {row[0] for row in rows.values()} == {"sent"}
@@ -243,7 +243,7 @@ def test_recovers_after_server_was_down(warehouse, tmp_path, handler, port, capl
     down = send(warehouse, tmp_path, settings(port), max_attempts=2)
 
     n = len(owners_with_mail())
-    assert down["failed"] == n and down["emails_sent"] == 0
+    assert down.failed == n and down.emails_sent == 0
     rows = ledger_rows(warehouse)
     assert {row[0] for row in rows.values()} == {"failed"}
     assert all(
@@ -257,7 +257,7 @@ def test_recovers_after_server_was_down(warehouse, tmp_path, handler, port, capl
         up = send(warehouse, tmp_path, settings(port))
     finally:
         controller.stop()
-    assert up["emails_sent"] == n and up["failed"] == 0
+    assert up.emails_sent == n and up.failed == 0
     assert len(handler.by_recipient()) == n
     after = ledger_rows(warehouse)
     assert {row[0] for row in after.values()} == {"sent"}
@@ -273,14 +273,14 @@ def test_partial_failure_retry_sends_only_the_unsent(warehouse, tmp_path, server
     first = send(warehouse, tmp_path, settings(port))
 
     n = len(owners_with_mail())
-    assert first["failed"] == 1 and first["emails_sent"] == n - 1
+    assert first.failed == 1 and first.emails_sent == n - 1
     status, _, error = ledger_rows(warehouse)["李娜"]
     assert status == "failed"
     assert f"127.0.0.1:{port} refused the recipient" in error and "550" in error
     assert server.rcpt_attempts.count("li.na@example.com") == 1  # 5xx is not retried
 
     retry = send(warehouse, tmp_path, settings(port))
-    assert retry == retry | {"emails_sent": 1, "failed": 0, "skipped_already_sent": n - 1}
+    assert (retry.emails_sent, retry.failed, retry.skipped_already_sent) == (1, 0, n - 1)
     assert [rcpts for _, rcpts, _ in server.messages].count(["li.na@example.com"]) == 1
     assert len(server.messages) == n
 
@@ -289,7 +289,7 @@ def test_temporary_refusal_is_retried_within_the_run(warehouse, tmp_path, server
     server.refusals["alice@example.com"] = ["451 4.3.0 try again later"] * 2
     result = send(warehouse, tmp_path, settings(port), max_attempts=3)
 
-    assert result["failed"] == 0 and result["emails_sent"] == len(owners_with_mail())
+    assert result.failed == 0 and result.emails_sent == len(owners_with_mail())
     assert server.rcpt_attempts.count("alice@example.com") == 3
     assert "alice@example.com" in server.by_recipient()
 
@@ -300,7 +300,7 @@ def test_temporary_refusal_beyond_max_attempts_fails_only_that_owner(
     server.refusals["alice@example.com"] = ["451 4.3.0 try again later"] * 5
     result = send(warehouse, tmp_path, settings(port), max_attempts=2)
 
-    assert result["failed"] == 1 and result["emails_sent"] == len(owners_with_mail()) - 1
+    assert result.failed == 1 and result.emails_sent == len(owners_with_mail()) - 1
     assert server.rcpt_attempts.count("alice@example.com") == 2
     assert ledger_rows(warehouse)["Alice Smith"][0] == "failed"
 
@@ -309,7 +309,7 @@ def test_outbox_eml_files_when_no_smtp(warehouse, tmp_path):
     result = send(warehouse, tmp_path, None)
 
     n = len(owners_with_mail())
-    assert result["emails_written"] == n and result["emails_sent"] == 0
+    assert result.emails_written == n and result.emails_sent == 0
     files = sorted((tmp_path / "outbox" / AS_OF.isoformat()).glob("*.eml"))
     assert len(files) == n
     parsed = {
@@ -321,7 +321,7 @@ def test_outbox_eml_files_when_no_smtp(warehouse, tmp_path):
     assert zhang["Subject"].startswith("跟进提醒 3月16日（周一）：逾期 3 项")
     assert "苏州精密制造有限公司" in text_part(zhang)
     assert {row[0] for row in ledger_rows(warehouse).values()} == {"written"}
-    assert send(warehouse, tmp_path, None)["emails_written"] == 0
+    assert send(warehouse, tmp_path, None).emails_written == 0
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -337,7 +337,7 @@ def test_logs_hold_no_password_and_no_full_phone(tmp_path, handler, port, caplog
         controller.stop()
 
     n = len(owners_with_mail())
-    assert refused["failed"] == n and ok["emails_sent"] == n
+    assert refused.failed == n and ok.emails_sent == n
     # The success run replaced the failures in the ledger: the logs keep the refusal.
     assert {row[0] for row in ledger_rows(warehouse).values()} == {"sent"}
     messages = [r.getMessage() for r in caplog.records if r.name.startswith("notify")]
@@ -355,7 +355,7 @@ def test_owner_without_items_gets_no_mail_and_empty_day_sends_nothing(tmp_path, 
     warehouse = build_warehouse(tmp_path / "w.duckdb", [Item("张伟", "L1", "overdue", "X公司")])
     result = send_owner_emails(warehouse, tmp_path / "out", AS_OF.replace(day=20), smtp=None)
 
-    assert result["owners"] == ["ops"]  # only ops, for the unknown owner names
+    assert result.owners == ["ops"]  # only ops, for the unknown owner names
     assert "marts built for another date" in caplog.text
 
 

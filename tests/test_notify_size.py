@@ -86,7 +86,7 @@ def test_longest_fields_stay_under_100_kb_and_are_shortened(tmp_path: Path, serv
 
     result = send_owner_emails(warehouse, tmp_path / "out", AS_OF, smtp=smtp)
 
-    assert result["emails_sent"] == 2 and result["failed"] == 0
+    assert result.emails_sent == 2 and result.failed == 0
     for address, msg in handler.by_recipient().items():
         html = html_part(msg)
         size = len(html.encode("utf-8"))

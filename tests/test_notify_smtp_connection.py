@@ -132,7 +132,7 @@ def test_only_the_adapter_imports_airflow(tmp_path):
         "from notify import send_owner_emails; "
         f"w = build_warehouse(Path({str(tmp_path)!r}) / 'w.duckdb'); "
         f"r = send_owner_emails(w, Path({str(tmp_path)!r}) / 'out', AS_OF, smtp=None); "
-        "print(r['emails_written'], 'airflow' in sys.modules)"
+        "print(r.emails_written, 'airflow' in sys.modules)"
     )
     written, airflow_loaded = _in_subprocess(code, tmp_path).split()
     assert int(written) > 0 and airflow_loaded == "False"

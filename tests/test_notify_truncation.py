@@ -117,7 +117,7 @@ def test_capped_section_lists_the_first_n_in_mart_order_and_counts_the_rest(tmp_
 
     result = send_owner_emails(tmp_path / "w.duckdb", tmp_path / "out", AS_OF, smtp=smtp)
 
-    assert result["owners"] == ["ops", "张伟"]  # ops: for the fixture's unknown owner names
+    assert result.owners == ["ops", "张伟"]  # ops: for the fixture's unknown owner names
     msg = handler.by_recipient()["zhang.wei@example.com"]
     html, text = html_part(msg), text_part(msg)
     # Subject and headings: the mart's totals, not what is listed.
@@ -203,7 +203,7 @@ def test_owners_never_mix_when_sections_are_capped(tmp_path, server, monkeypatch
 
     result = send_owner_emails(tmp_path / "w.duckdb", tmp_path / "out", AS_OF, smtp=smtp)
 
-    assert result["emails_sent"] == len(owners) and result["failed"] == 0
+    assert result.emails_sent == len(owners) and result.failed == 0
     received = handler.by_recipient()
     for owner, own in by_owner.items():
         msg = received[DIRECTORY[owner][0]]

@@ -35,18 +35,18 @@ def test_reader_holding_the_snapshot_keeps_a_whole_old_state_while_a_run_publish
     warehouse, publish_dir = tmp_path / "wh.duckdb", tmp_path / "publish"
     build_warehouse(warehouse, 10)
     first = publish_marts(warehouse, publish_dir, run_id="run1")
-    assert first["marts"] == {"dim_leads": 10, "ops_owner_queue": 20}
+    assert first.marts == {"dim_leads": 10, "ops_owner_queue": 20}
 
-    reader = duckdb.connect(first["snapshot"], read_only=True)  # a BI tool, left open
+    reader = duckdb.connect(first.snapshot, read_only=True)  # a BI tool, left open
     build_warehouse(warehouse, 25)  # the pipeline keeps writing its own warehouse
     second = publish_marts(warehouse, publish_dir, run_id="run2")
 
     assert reader.execute("SELECT count(*) FROM marts.dim_leads").fetchone() == (10,)
     assert reader.execute("SELECT count(*) FROM marts.ops_owner_queue").fetchone() == (20,)
     reader.close()
-    with duckdb.connect(second["snapshot"], read_only=True) as fresh:
+    with duckdb.connect(second.snapshot, read_only=True) as fresh:
         assert fresh.execute("SELECT count(*) FROM marts.dim_leads").fetchone() == (25,)
-    current = Path(second["parquet"])
+    current = Path(second.parquet)
     assert current.resolve().name == "run2"
     assert pq.read_table(current / "ops_owner_queue.parquet").num_rows == 50
     leftovers = [p.name for p in publish_dir.iterdir() if p.name.endswith(".tmp")]
@@ -177,7 +177,7 @@ def test_a_retried_run_publishes_a_new_version_beside_its_earlier_one(tmp_path: 
     publish_marts(warehouse, publish_dir, run_id="scheduled__1")
     build_warehouse(warehouse, 4)
     again = publish_marts(warehouse, publish_dir, run_id="scheduled__1")  # an Airflow retry
-    assert Path(again["parquet"]).resolve().name == "scheduled__1.1"
+    assert Path(again.parquet).resolve().name == "scheduled__1.1"
     assert snapshot_state(publish_dir) == (4, "scheduled__1.1")
 
 
@@ -193,14 +193,14 @@ def test_only_the_marts_whose_content_changed_are_rewritten(tmp_path: Path) -> N
     warehouse, publish_dir = tmp_path / "wh.duckdb", tmp_path / "publish"
     build_warehouse(warehouse, 10)
     first = publish_marts(warehouse, publish_dir, run_id="run1")
-    assert first["rewritten"] == ["dim_leads", "ops_owner_queue"]  # nothing published before
-    reader = duckdb.connect(first["snapshot"], read_only=True)
+    assert first.rewritten == ["dim_leads", "ops_owner_queue"]  # nothing published before
+    reader = duckdb.connect(first.snapshot, read_only=True)
     with duckdb.connect(str(warehouse)) as con:  # one value changes, the row count does not
         con.execute("UPDATE marts.ops_owner_queue SET owner_name = 'ana' WHERE lead_key = 3")
     second = publish_marts(warehouse, publish_dir, run_id="run2")
-    assert second["rewritten"] == ["ops_owner_queue"]
-    assert second["parquet_rewritten"] == ["ops_owner_queue"]
-    assert second["marts"] == {"dim_leads": 10, "ops_owner_queue": 20}
+    assert second.rewritten == ["ops_owner_queue"]
+    assert second.parquet_rewritten == ["ops_owner_queue"]
+    assert second.marts == {"dim_leads": 10, "ops_owner_queue": 20}
     # the reader of the first snapshot still sees it whole
     old = reader.execute("SELECT count(*) FROM marts.ops_owner_queue WHERE owner_name = 'ana'")
     assert old.fetchone() == (0,)
@@ -223,13 +223,13 @@ def test_a_publish_with_nothing_changed_rewrites_nothing_and_a_dropped_mart_disa
     build_warehouse(warehouse, 5)
     publish_marts(warehouse, publish_dir, run_id="run1")
     again = publish_marts(warehouse, publish_dir, run_id="run2")
-    assert again["rewritten"] == [] and again["parquet_rewritten"] == []
+    assert again.rewritten == [] and again.parquet_rewritten == []
     assert snapshot_state(publish_dir) == (5, "run2")
     with duckdb.connect(str(warehouse)) as con:
         con.execute("DROP TABLE marts.ops_owner_queue")
         con.execute("CREATE TABLE marts.dim_owners AS SELECT 'ops' AS owner_name")
     third = publish_marts(warehouse, publish_dir, run_id="run3")
-    assert third["rewritten"] == ["dim_owners"]
+    assert third.rewritten == ["dim_owners"]
     with duckdb.connect(str(publish_dir / SNAPSHOT_NAME), read_only=True) as con:
         tables = con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1"

@@ -19,11 +19,12 @@ import pandas as pd
 import pytest
 
 from expectations.flags import ensure_flags_table
-from ingest.loader import ingest_inbox
+from ingest.loader import IngestResult, ingest_inbox
 from leadflow import pipeline
 from leadflow.core.canonical import R12_TEMPLATE_HEADERS
 from leadflow.core.channels import ChannelError, load_channels
 from leadflow.core.settings import load_settings
+from leadflow.results import BuildResult
 from tests.e2e_support import REPO
 
 REALDATA = REPO / "tests" / "data" / "realdata"
@@ -61,7 +62,7 @@ class Warehouse:
         else:
             target.write_text(text, encoding="utf-8")
 
-    def ingest(self) -> dict:
+    def ingest(self) -> IngestResult:
         result = ingest_inbox(
             self.path,
             self.inbox,
@@ -74,7 +75,7 @@ class Warehouse:
             ensure_flags_table(con)
         return result
 
-    def build(self, as_of: str) -> dict:
+    def build(self, as_of: str) -> BuildResult:
         return pipeline.transform(self.settings, date.fromisoformat(as_of), "test")
 
     def sql(self, query: str) -> list[tuple]:
@@ -119,8 +120,8 @@ def maven_frame() -> pd.DataFrame:
 
 def test_maven_row_is_one_intake_record_and_dated_statuses_conserving_rows(maven):
     ops = maven_frame()
-    f = maven.result["files"][0]
-    assert (f["rows_in_file"], f["records_added"], f["rows_quarantined"]) == (len(ops), len(ops), 0)
+    f = maven.result.files[0]
+    assert (f.rows_in_file, f.records_added, f.rows_quarantined) == (len(ops), len(ops), 0)
     by_channel = dict(
         maven.sql("select channel, count(*) from raw.status_records group by 1 order by 1")
     )
@@ -131,8 +132,8 @@ def test_maven_row_is_one_intake_record_and_dated_statuses_conserving_rows(maven
     assert maven.one("select count(*) from raw.intake_records") == (len(ops),)
     # a re-dropped copy adds no record of any entity, and counts every row once
     maven.drop(MAVEN, name="sales_pipeline_copy.csv")
-    again = maven.ingest()["files"][0]
-    assert (again["records_added"], again["rows_already_loaded"]) == (0, len(ops))
+    again = maven.ingest().files[0]
+    assert (again.records_added, again.rows_already_loaded) == (0, len(ops))
     assert maven.one("select count(*) from raw.status_records") == (sum(by_channel.values()),)
 
 

@@ -23,13 +23,13 @@ import yaml
 from expectations.flags import ensure_flags_table
 from ingest.loader import ingest_inbox
 from leadflow import pipeline
-from leadflow.core.settings import load_settings
 from leadflow.publish import publish_reports
 from notify.period_report import send_period_reports
 from reporting import render_period_reports
 from reporting.page import render_page
 from tests.e2e_support import REPO
 from tests.mail_browser import Browser, chromium_path
+from tests.workdirs import workdir_settings
 
 MONDAY = date(2026, 11, 23)  # a week report is due; the week covered is 11-16 .. 11-22
 WEEK = date(2026, 11, 16)
@@ -50,14 +50,7 @@ needs_chromium = pytest.mark.skipif(chromium_path() is None, reason="no chromium
 def build_warehouse(root: Path, as_of: date, timezone: str = "Asia/Shanghai"):
     """Ingest the inbox, the flags table validation would fill, the production dbt build."""
     settings = replace(
-        load_settings(),
-        data_dir=root,
-        inbox=root / "inbox",
-        warehouse=root / "warehouse.duckdb",
-        outbox=root / "outbox",
-        reports_dir=root / "reports",
-        publish_dir=root / "publish",
-        business_timezone=timezone,
+        workdir_settings(root, warehouse="warehouse.duckdb"), business_timezone=timezone
     )
     ingest_inbox(
         settings.warehouse, settings.inbox, settings.channels_dir, run_id="test",
@@ -357,11 +350,11 @@ def test_manager_and_ops_emails_arrive_over_smtp_once(demo, server, tmp_path):
     handler, smtp = server
     mails = mails_of(settings, reports)
     first = send_period_reports(settings.warehouse, tmp_path / "outbox", mails, smtp=smtp)
-    assert first["reports_sent"] == 2 and first["failed"] == 0
+    assert first.reports_sent == 2 and first.failed == 0
     received = handler.by_recipient()
     assert set(received) == {"chen.jing@leadflow-demo.example", "ops@leadflow-demo.example"}
     again = send_period_reports(settings.warehouse, tmp_path / "outbox", mails, smtp=smtp)
-    assert again["reports_sent"] == 0 and again["skipped_already_sent"] == 2
+    assert again.reports_sent == 0 and again.skipped_already_sent == 2
     assert len(handler.messages) == 2  # a re-run sends nothing twice (C9)
     manager = received["chen.jing@leadflow-demo.example"]
     assert "周分析" in manager["Subject"] and "陈静 团队" in manager["Subject"]
@@ -394,17 +387,17 @@ def test_the_run_step_mails_due_reports_once_and_publishes_them(demo, tmp_path, 
         settings, warehouse=warehouse, outbox=tmp_path / "outbox", reports_dir=tmp_path / "reports"
     )
     first = pipeline.report(settings, MONDAY, send=True)  # Monday: the week's, not the month's
-    assert first["rendered"] == 2 and first["mailed"] is True and first["reports_written"] == 2
+    assert first.rendered == 2 and first.mailed is True and first.delivery.reports_written == 2
     again = pipeline.report(settings, MONDAY, send=True)
-    assert again["reports_written"] == 0 and again["skipped_already_sent"] == 2
+    assert again.delivery.reports_written == 0 and again.delivery.skipped_already_sent == 2
     emls = sorted((tmp_path / "outbox" / "reports" / "week" / WEEK.isoformat()).glob("*.eml"))
     assert len(emls) == 2
     tuesday = pipeline.report(settings, date(2026, 11, 24), send=True)
-    assert tuesday["rendered"] == 0 and "no report due" in tuesday["reason"]
+    assert tuesday.rendered == 0 and "no report due" in tuesday.reason
     by_hand = pipeline.report(settings, MONDAY, kinds=["month"])  # leadflow report --period
-    assert by_hand["rendered"] == 2 and by_hand["mailed"] is False
+    assert by_hand.rendered == 2 and by_hand.mailed is False
     published = publish_reports(settings.reports_dir, tmp_path / "publish", run_id="r1")
-    target = Path(published["reports"])
+    target = Path(published)
     assert (target / "week" / WEEK.isoformat() / "organisation.html").is_file()
     assert (target / "month" / MONTH.isoformat() / "organisation_sources.png").is_file()
     publish_reports(settings.reports_dir, tmp_path / "publish", run_id="r2")  # replaces whole

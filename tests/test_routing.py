@@ -143,7 +143,7 @@ def test_load_writes_and_rewrites_the_config_tables(tmp_path: Path) -> None:
     rules_path.write_text(RULES_YAML, encoding="utf-8")
     warehouse = tmp_path / "wh.duckdb"
     summary = load_routing_rules(warehouse, rules_path)
-    assert (summary["rules"], summary["pools"], summary["pool_members"]) == (3, 3, 6)
+    assert (summary.rules, summary.pools, summary.pool_members) == (3, 3, 6)
     rules_path.write_text("rules: [{name: only, owner: ops}]", encoding="utf-8")
     load_routing_rules(warehouse, rules_path)
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -194,8 +194,8 @@ def test_transform_routes_only_in_forward_runs(
     )
     variables = json.loads(commands[0][commands[0].index("--vars") + 1])
     assert variables["routing_enabled"] is routes
-    assert result["routing"]["enabled"] is routes
-    assert result["routing"]["rules_file"] == str(rules_path)
+    assert result.routing.enabled is routes
+    assert result.routing.rules.rules_file == str(rules_path)
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:  # rules loaded either way
         assert con.execute("SELECT count(*) FROM config.routing_rules").fetchone() == (3,)
 

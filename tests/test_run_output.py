@@ -129,6 +129,12 @@ def test_a_run_prints_a_line_per_file_and_step_and_no_library_chatter(runs: Runs
     )
     for step in ("ingest", "validate", "transform", "report", "publish", "notify"):
         assert re.search(rf"^{step} +\S.* \d+\.\d s$", out, re.M), step
+    # the footer's total is the sum of the step lines, the report step's too (it was left out);
+    # each line rounds to 0.1 s and the total to 1 s
+    steps = r"^(?:ingest|validate|transform|report|publish|notify) +\S.* (\d+\.\d) s$"
+    step_seconds = [float(s) for s in re.findall(steps, out, re.M)]
+    (total,) = re.findall(r"^done in (\d+) s$", out, re.M)
+    assert len(step_seconds) == 6 and abs(int(total) - sum(step_seconds)) <= 0.5 + 6 * 0.05
     assert re.search(r"^  … transform running for \d+ s, \d+ of \d+ done$", out, re.M)
     log = (runs.data / "logs" / "leadflow.log").read_text(encoding="utf-8")
     assert "Skipping registering function" in log  # GX's chatter: in the log file
@@ -244,7 +250,7 @@ def test_ops_without_an_address_is_a_clear_error_or_takes_the_setting(
     monkeypatch.setenv("LEADFLOW_OPS_EMAIL", "ops-team@corp.example")
     assert run_dbt(warehouse, tmp_path, AS_OF.isoformat(), "run", extra=rebuild).returncode == 0
     mailed = notify(settings, AS_OF, send=True, resend=True)
-    assert mailed["failed"] == 0 and "ops" in mailed["owners"]
+    assert mailed.emails.failed == 0 and "ops" in mailed.emails.owners
     ops_mail = next((tmp_path / "outbox").rglob("*_ops_*.eml")).read_text(encoding="utf-8")
     assert "To: ops <ops-team@corp.example>" in ops_mail or "ops-team@corp.example" in ops_mail
 

@@ -9,23 +9,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from leadflow.core.settings import load_settings
 from leadflow.pipeline import notify, run_all
 from tests.conftest import AS_OF, SEED
 from tests.e2e_support import run_dag_test
+from tests.workdirs import workdir_settings
 from tools.demo.data import generate
 
 
 def demo_settings(root: Path):
     generate(root / "inbox", seed=SEED, leads=40, as_of=AS_OF, truth_path=root / "truth.json")
-    return load_settings().with_paths(
-        data_dir=root,
-        inbox=root / "inbox",
-        warehouse=root / "wh.duckdb",
-        outbox=root / "outbox",
-        reports_dir=root / "reports",
-        publish_dir=root / "publish",
-    )
+    return workdir_settings(root)
 
 
 def test_backfill_from_a_2300_utc_logical_date_shows_the_next_business_day_and_stays_quiet(
@@ -49,23 +42,23 @@ def test_forward_run_publishes_and_mails_once(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("LEADFLOW_TODAY", AS_OF.isoformat())  # today is the demo's anchor
     settings = demo_settings(tmp_path)
     first = run_all(settings, AS_OF)
-    assert first["publish"]["published"] is True
-    assert first["notify"]["emails_written"] > 0
-    with duckdb.connect(first["publish"]["snapshot"], read_only=True) as snapshot:
+    assert first.publish.published is True
+    assert first.notify.emails.emails_written > 0
+    with duckdb.connect(first.publish.snapshot, read_only=True) as snapshot:
         # every owner with items, plus ops: routing (a forward run) may leave ops no items, but
         # ops hears about the demo's unknown owner name and stale channels anyway
         recipients = snapshot.execute(
             "SELECT count(*) FROM (SELECT owner_email FROM marts.ops_owner_queue "
             "UNION SELECT email FROM marts.dim_owners WHERE owner_name = 'ops')"
         )
-        assert recipients.fetchone()[0] == first["notify"]["emails_written"]
-        routed = first["transform"]["routing"]
-        assert routed["enabled"] and sum(routed["assignments"].values()) > 0
+        assert recipients.fetchone()[0] == first.notify.emails.emails_written
+        routed = first.transform.routing
+        assert routed.enabled and sum(routed.assignments.values()) > 0
     again = run_all(settings, AS_OF)  # nothing new, the same date: nothing to do (issue 17)
-    assert "nothing new since run" in again["nothing_to_do"] and "notify" not in again
-    mailed = notify(settings, AS_OF, send=False)  # and mail again sends nothing (C9)
-    assert mailed["emails_written"] == 0
-    assert mailed["skipped_already_sent"] == first["notify"]["emails_written"]
+    assert "nothing new since run" in again.nothing_to_do and again.notify is None
+    mailed = notify(settings, AS_OF, send=False).emails  # and mail again sends nothing (C9)
+    assert mailed.emails_written == 0
+    assert mailed.skipped_already_sent == first.notify.emails.emails_written
 
 
 def test_backfill_without_send_builds_marts_but_neither_publishes_nor_mails(
@@ -74,6 +67,6 @@ def test_backfill_without_send_builds_marts_but_neither_publishes_nor_mails(
     monkeypatch.setenv("LEADFLOW_TODAY", "2026-11-27")
     settings = demo_settings(tmp_path)
     summary = run_all(settings, date(2026, 11, 20))
-    assert summary["transform"]["marts"]["ops_owner_queue"] > 0
-    assert summary["publish"]["published"] is False and summary["notify"]["sent"] is False
+    assert summary.transform.marts["ops_owner_queue"] > 0
+    assert summary.publish.published is False and summary.notify.sent is False
     assert not settings.outbox.exists() or not list(settings.outbox.rglob("*.eml"))

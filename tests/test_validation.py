@@ -18,7 +18,8 @@ import duckdb
 import pytest
 import yaml
 
-from expectations.suites import ChannelConfig, build_suite, load_channel_configs
+from expectations.suites import batch_suite, build_suite, channels_by_name
+from expectations.validate import ValidationResult
 from ingest.landing import ensure_raw_schema
 from leadflow.core.canonical import ENTITIES
 from leadflow.core.channels import ChannelConfigError
@@ -245,7 +246,7 @@ class Run:
     warehouse: Path
     reports: Path
     channels: Path
-    summary: dict[str, Any]
+    summary: ValidationResult | None
 
 
 def entity_of(channel: str) -> str:
@@ -328,7 +329,7 @@ def write_channels(folder: Path) -> None:
         (folder / f"{channel}.yaml").write_text(text, encoding="utf-8")
 
 
-def validate(run: Run, load_ids: list[str], run_id: str) -> dict[str, Any]:
+def validate(run: Run, load_ids: list[str], run_id: str) -> ValidationResult:
     from expectations import validate_loads
 
     return validate_loads(
@@ -361,7 +362,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     root = tmp_path_factory.mktemp("validation")
     build_warehouse(root / "wh.duckdb")
     write_channels(root / "channels")
-    run = Run(root / "wh.duckdb", root / "reports", root / "channels", {})
+    run = Run(root / "wh.duckdb", root / "reports", root / "channels", None)
     before = raw_counts(run)
     run.summary = validate(run, NEW_LOADS, "run-1")
     assert raw_counts(run) == before  # validation never removes or rejects a row
@@ -471,14 +472,14 @@ def test_stale_channels_are_flagged_once_each(run: Run) -> None:
 def test_summary_counts_match_the_table(run: Run) -> None:
     summary = run.summary
     by_check = dict(query(run, "SELECT check_name, count(*) FROM dq.flags GROUP BY ALL"))
-    assert summary["flags"] == sum(by_check.values())
-    assert summary["flags_by_check"] == by_check
-    assert summary["batches"] == 7  # one per channel with new rows
-    assert summary["rows_validated"] == sum(1 for r in ROWS if r[0] in NEW_LOADS)
+    assert summary.flags == sum(by_check.values())
+    assert summary.flags_by_check == by_check
+    assert summary.batches == 7  # one per channel with new rows
+    assert summary.rows_validated == sum(1 for r in ROWS if r[0] in NEW_LOADS)
 
 
 def test_data_docs_are_written(run: Run) -> None:
-    index = Path(run.summary["data_docs"])
+    index = Path(run.summary.data_docs)
     assert index == run.reports / "data_docs" / "index.html"
     assert index.exists()
     html = index.read_text(encoding="utf-8")
@@ -490,7 +491,7 @@ def test_revalidating_replaces_flags_and_an_older_load_validates_on_its_own(run:
     again = validate(run, ["W1", "F1"], "run-2")
     after = sorted(f[:4] for f in row_flags(run))
     assert after == before  # re-validation replaced W1's and F1's flags, no doubles
-    assert again["batches"] == 2
+    assert again.batches == 2
     assert {f[0] for f in row_flags(run, "run-2")} == {"W1", "F1"}
 
     validate(run, ["W0"], "run-3")
@@ -501,15 +502,15 @@ def test_revalidating_replaces_flags_and_an_older_load_validates_on_its_own(run:
     assert stale == [(2,)]  # one per channel and as-of, however many runs
 
     nothing_new = validate(run, [], "run-4")
-    assert (nothing_new["batches"], nothing_new["rows_validated"]) == (0, 0)
-    assert nothing_new["flags_by_check"] == {"channel_stale": 2}
-    assert Path(nothing_new["data_docs"]).exists()
+    assert (nothing_new.batches, nothing_new.rows_validated) == (0, 0)
+    assert nothing_new.flags_by_check == {"channel_stale": 2}
+    assert Path(nothing_new.data_docs).exists()
 
 
 def test_every_repository_channel_builds_a_suite() -> None:
-    configs = load_channel_configs(REPO_CHANNELS)
-    assert {"web_form", "follow_up", "owner_directory"} <= configs.keys()
-    for config in configs.values():
+    channels = channels_by_name(REPO_CHANNELS)
+    assert {"web_form", "follow_up", "owner_directory"} <= channels.keys()
+    for config in channels.values():
         suite = build_suite(config, as_of=AS_OF, tz=ZoneInfo(TZ), owner_names=frozenset({"ops"}))
         required = [c for c in suite.checks if c.check_name == "missing_required"]
         assert len(required) == len(config.required), config.name
@@ -524,7 +525,7 @@ def test_a_required_field_outside_the_entity_is_named_when_the_yaml_is_read(
         encoding="utf-8",
     )
     with pytest.raises(ChannelConfigError) as raised:
-        load_channel_configs(tmp_path)
+        channels_by_name(tmp_path)
     assert str(raised.value) == (
         "bad.yaml:6: required[1]: `person_nam` is not a field of intake, did you mean "
         "`person_name`? (docs/channels.md lists the canonical fields)"
@@ -550,8 +551,8 @@ def test_a_batch_validated_in_small_parts_gets_exactly_the_same_flags(
     whole, whole_summary = flags_with_parts_of(None, tmp_path / "whole")
     parted, parted_summary = flags_with_parts_of(25, tmp_path / "parted")
     assert parted == whole
-    assert parted_summary["rows_validated"] == whole_summary["rows_validated"] > 25
-    assert "duplicate_row" in parted_summary["flags_by_check"]
+    assert parted_summary.rows_validated == whole_summary.rows_validated > 25
+    assert "duplicate_row" in parted_summary.flags_by_check
 
 
 def test_the_pandas_evaluation_of_the_suites_gives_the_same_flags_as_gx(
@@ -563,7 +564,7 @@ def test_the_pandas_evaluation_of_the_suites_gives_the_same_flags_as_gx(
     from expectations.validate import owner_directory, read_batch
 
     build_warehouse(tmp_path / "wh.duckdb")
-    fresh = Run(tmp_path / "wh.duckdb", tmp_path / "reports", run.channels, {})
+    fresh = Run(tmp_path / "wh.duckdb", tmp_path / "reports", run.channels, None)
     validate(fresh, NEW_LOADS, "run-gx")
     gx = sorted(
         query(
@@ -573,15 +574,21 @@ def test_the_pandas_evaluation_of_the_suites_gives_the_same_flags_as_gx(
         ),
         key=str,
     )
-    configs = load_channel_configs(run.channels)
+    channels = channels_by_name(run.channels)
     con = duckdb.connect(str(fresh.warehouse), read_only=True)
     found = []
     try:
         owners = owner_directory(con)
         for load_id in NEW_LOADS:
             channel = LOADS[load_id][0]
-            config = configs.get(channel) or ChannelConfig(channel, entity_of(channel), ())
-            suite = build_suite(config, as_of=AS_OF, tz=ZoneInfo(TZ), owner_names=owners)
+            suite = batch_suite(
+                channels,
+                channel,
+                entity_of(channel),
+                as_of=AS_OF,
+                tz=ZoneInfo(TZ),
+                owner_names=owners,
+            )
             for frame in read_batch(con, suite, [load_id]):
                 flags = suite_flags(frame, suite)
                 found += [

@@ -63,15 +63,15 @@ PLANTED = sorted(
 
 
 def test_every_load_not_yet_validated_is_validated_once(resumed: Run) -> None:
-    assert resumed.summary["loads_validated"] == len(LOADS)  # any run's loads, not one run's
+    assert resumed.summary.loads_validated == len(LOADS)  # any run's loads, not one run's
     validated = query(resumed, "SELECT load_id, run_id FROM dq.validated_loads ORDER BY 1")
     assert validated == sorted((load, "run-1") for load in LOADS)
     assert flags(resumed) == PLANTED  # every planted problem of every load, once
 
     again = validate(resumed, None, "run-2")
-    assert (again["loads_validated"], again["batches"]) == (0, 0)
+    assert (again.loads_validated, again.batches) == (0, 0)
     assert flags(resumed) == PLANTED  # nothing doubled, nothing lost
-    assert Path(again["data_docs"]).exists()  # the last validation's docs
+    assert Path(again.data_docs).exists()  # the last validation's docs
 
 
 def test_a_load_validated_but_not_recorded_is_validated_again_without_doubling(
@@ -81,7 +81,7 @@ def test_a_load_validated_but_not_recorded_is_validated_again_without_doubling(
     with duckdb.connect(str(resumed.warehouse)) as con:
         con.execute("DELETE FROM dq.validated_loads WHERE load_id IN ('W1', 'F1')")
     again = validate(resumed, None, "run-3")
-    assert again["loads_validated"] == 2 and again["batches"] == 2
+    assert again.loads_validated == 2 and again.batches == 2
     assert flags(resumed) == PLANTED
 
 
@@ -110,9 +110,9 @@ def test_nothing_new_to_validate_imports_no_gx(resumed: Run) -> None:
         "import sys; from pathlib import Path; "
         "from tests.test_validation import Run, validate; "
         f"run = Run(Path(r'{resumed.warehouse}'), Path(r'{resumed.reports}'), "
-        f"Path(r'{resumed.channels}'), {{}}); "
+        f"Path(r'{resumed.channels}'), None); "
         "summary = validate(run, None, 'run-2'); "
-        "print(summary['loads_validated'], 'great_expectations' in sys.modules)"
+        "print(summary.loads_validated, 'great_expectations' in sys.modules)"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120

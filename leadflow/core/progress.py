@@ -25,11 +25,11 @@ class Reporter:
     def step_started(self, step: str) -> None:
         """A step of the run (ingest, validate, transform, publish, notify) begins."""
 
-    def step_finished(self, step: str, result: dict[str, Any]) -> None:
-        """A step ended with its JSON-able summary (its `seconds` included)."""
+    def step_finished(self, step: str, result: Any) -> None:
+        """A step ended with its result (leadflow.results; its `seconds` included)."""
 
-    def file_done(self, result: dict[str, Any]) -> None:
-        """Ingest finished one file: a `FileResult` as a dict."""
+    def file_done(self, result: Any) -> None:
+        """Ingest finished one file: its `ingest.landing.FileResult`."""
 
     def advance(self, step: str, done: int, total: int | None, label: str = "") -> None:
         """A long step moved on: `done` of `total` units (dbt nodes)."""
@@ -57,11 +57,11 @@ def step_started(step: str) -> None:
     _reporter.step_started(step)
 
 
-def step_finished(step: str, result: dict[str, Any]) -> None:
+def step_finished(step: str, result: Any) -> None:
     _reporter.step_finished(step, result)
 
 
-def file_done(result: dict[str, Any]) -> None:
+def file_done(result: Any) -> None:
     _reporter.file_done(result)
 
 
