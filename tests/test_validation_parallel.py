@@ -134,5 +134,35 @@ def test_the_data_docs_show_the_same_validation_results(both: list[Run]) -> None
     docs = _docs_results(two)
     assert sum(docs.values()) == 7  # one page per batch (every batch here is one part)
     assert docs == _docs_results(one)
+    suites = {p.name for p in (two.reports / "data_docs" / "expectations").glob("*.html")}
+    assert suites == {p.name for p in (one.reports / "data_docs" / "expectations").glob("*.html")}
+    assert {"web_form.html", "follow_up.html", "owner_directory.html"} <= suites
     index = Path(two.summary["data_docs"])
     assert index == two.reports / "data_docs" / "index.html" and index.exists()
+
+
+def test_a_small_load_or_a_small_memory_cap_stays_in_one_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from expectations.parallel import _cores, worker_memory_limit, workers_for
+    from expectations.suites import ChannelConfig
+    from expectations.validate import Batch
+
+    if _cores() < 2:
+        pytest.skip("one core: validation never starts workers")
+    monkeypatch.delenv("LEADFLOW_VALIDATION_WORKERS", raising=False)
+    monkeypatch.setenv("LEADFLOW_DUCKDB_STREAMING_MEMORY_LIMIT", "1GB")
+    big = [Batch(ChannelConfig(c, "intake", ()), 300_000) for c in ("a", "b", "c")]
+    assert workers_for(big) == 2
+    assert workers_for(big[:1]) == 1  # one batch: nothing to split
+    assert workers_for(big, min_rows=900_001) == 1  # too few rows to pay for two start-ups
+    assert workers_for(big, min_rows=900_000) == 2
+    # each worker's DuckDB gets half of the cap, as DuckDB reads it (1GB = 10^9 bytes)
+    share = int(worker_memory_limit(2).removesuffix("B"))
+    assert abs(share - 10**9 / 2) < 10**9 * 0.001
+    monkeypatch.setenv("LEADFLOW_DUCKDB_STREAMING_MEMORY_LIMIT", "400MB")  # 200 MB each
+    assert worker_memory_limit(2) is None
+    assert workers_for(big) == 1
+    monkeypatch.setenv("LEADFLOW_DUCKDB_STREAMING_MEMORY_LIMIT", "1GB")
+    monkeypatch.setenv("LEADFLOW_VALIDATION_WORKERS", "1")
+    assert workers_for(big) == 1
