@@ -182,11 +182,15 @@ def run_one(
     # CPU of the process tree but the synthetic data: on a loaded machine the wall time of
     # two workers depends on the other processes; the CPU they cost does not
     cpu = sum(u.ru_utime + u.ru_stime for u in (own, children)) - built_cpu
+    # what a quiet machine would wait for: this process's CPU and the busiest worker's
+    own_cpu = own.ru_utime + own.ru_stime - built_cpu
+    workers_cpu = "/".join(f"{c:.1f}" for c in summary.get("worker_cpu_seconds", []))
     row_flags = summary["flags"] - summary["flags_by_check"].get("channel_stale", 0)
     shape = f"{summary['batches']} batches, {summary.get('workers', 1)} process(es)"
     print(
         f"{rows:>9,} rows, {bad:.0%} bad, {shape}: validate_loads {elapsed:6.1f} s "
-        f"({rows / elapsed:,.0f} rows/s), CPU {cpu:.1f} s, {row_flags:,} row flags, "
+        f"({rows / elapsed:,.0f} rows/s), CPU {cpu:.1f} s (this process {own_cpu:.1f} s"
+        f"{f', workers {workers_cpu} s' if workers_cpu else ''}), {row_flags:,} row flags, "
         f"peak RSS {peak_mb:,.0f} MB "
         f"(largest worker {child_mb:,.0f} MB) "
         f"[{f'GX import apart {imported:.1f} s' if warm_gx else 'GX import included'}, "

@@ -42,6 +42,10 @@ PARALLEL_MIN_ROWS = 200_000
 # A worker's DuckDB share of the streaming cap must hold the read of one part (500k rows, the
 # duplicate check's grouping spilled beyond it): below this the load stays in one process.
 MIN_WORKER_MEMORY_BYTES = 256 * 2**20
+# What one process validating 500k-row parts holds at its peak (frames, GX's copies, flags):
+# 2.9 GB at 1M leads in one process (bench/README.md). Two workers hold that each, so they start
+# only when the machine has it available for each of them.
+WORKER_PEAK_BYTES = 3 * 2**30
 _UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}
 
 # per worker process: its GX context, built on its first batch
@@ -63,7 +67,27 @@ def workers_for(batches: list[Batch], min_rows: int | None = None) -> int:
         name, limit = memory_limit_setting(streaming=True)
         log.info("%s=%s cannot hold %d validation parts: one process", name, limit, wanted)
         return 1
+    if not ram_allows(wanted, available_memory()):
+        log.info("less than %d x %d MB available: one process", wanted, WORKER_PEAK_BYTES >> 20)
+        return 1
     return wanted
+
+
+def ram_allows(workers: int, available: int | None) -> bool:
+    """Whether `available` bytes (None: unknown, as off Linux) hold `workers` parts at once."""
+    return available is None or available >= workers * WORKER_PEAK_BYTES
+
+
+def available_memory() -> int | None:
+    """The kernel's estimate of memory available without swapping (`MemAvailable`)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 def worker_memory_limit(workers: int) -> str | None:
@@ -95,11 +119,13 @@ def validate_in_workers(
     run_id: str,
     docs_dir: Path,
     workers: int,
-) -> tuple[list[PartResult], Path] | None:
+) -> tuple[list[PartResult], Path, list[float]] | None:
     """Every batch validated in `workers` processes, biggest first; the parts' results in
-    batch order (as the one-process path gives them) and the Data Docs index. None when the
-    workers could not start or open the warehouse (the caller validates in its process)."""
+    batch order (as the one-process path gives them), the Data Docs index and each worker's CPU
+    seconds. None when the workers could not start or open the warehouse (the caller validates
+    in its process)."""
     started = time.perf_counter()
+    cpu: dict[int, float] = {}  # worker pid -> its CPU seconds so far (start-up and GX included)
     memory = worker_memory_limit(workers)
     threads = max(_cores() // workers, 1)  # no more DuckDB threads than cores in all
     context = multiprocessing.get_context("spawn")
@@ -113,7 +139,7 @@ def validate_in_workers(
                 i: _submit(pool, warehouse, batches[i], suites, load_ids, run_id, docs_dir)
                 for i in order
             }
-            per_batch = {i: _collect(submitted[i], batches[i]) for i in order}
+            per_batch = {i: _collect(submitted[i], batches[i], cpu) for i in order}
             results = [part for i in range(len(batches)) for part in per_batch[i]]
             for part in results:
                 log.info(
@@ -121,13 +147,16 @@ def validate_in_workers(
                     part.channel, part.part + 1, part.rows, len(part.flags),
                 )  # fmt: skip
             docs = [part.docs for part in results]
-            docs_index = pool.submit(_build_docs_task, docs_dir, list(suites.values()), docs)
-            index = docs_index.result()
+            docs_task = pool.submit(_build_docs_task, docs_dir, list(suites.values()), docs)
+            index = _collect(docs_task, None, cpu)
     except WorkersUnavailable as exc:
         log.warning("validation workers unavailable (%s): one process", exc)
         return None
-    log.info("validated in %d processes in %.2fs", workers, time.perf_counter() - started)
-    return results, index
+    log.info(
+        "validated in %d processes in %.2fs (worker CPU %s s)",
+        workers, time.perf_counter() - started, ", ".join(f"{c:.1f}" for c in cpu.values()),
+    )  # fmt: skip
+    return results, index, sorted(cpu.values(), reverse=True)
 
 
 def _cores() -> int:
@@ -154,12 +183,16 @@ def _submit(
         raise WorkersUnavailable(f"cannot start worker processes: {exc}") from exc
 
 
-def _collect(future: futures.Future, batch: Batch) -> list[PartResult]:
+def _collect(future: futures.Future, batch: Batch | None, cpu: dict[int, float]) -> Any:
+    """A task's result; its worker's CPU so far noted in `cpu` (what the run costs in all)."""
     try:
-        return future.result()
+        result, pid, seconds = future.result()
     except (futures.process.BrokenProcessPool, OSError) as exc:
         # a worker that could not start (or its warehouse lock) is a set-up problem, not data
-        raise WorkersUnavailable(f"{batch.config.name}: {exc}") from exc
+        name = batch.config.name if batch else "Data Docs"
+        raise WorkersUnavailable(f"{name}: {exc}") from exc
+    cpu[pid] = max(cpu.get(pid, 0.0), seconds)
+    return result
 
 
 def _init_worker(memory_limit: str | None, threads: int) -> None:
@@ -172,8 +205,9 @@ def _init_worker(memory_limit: str | None, threads: int) -> None:
 
 def _validate_batch_task(
     warehouse: Path, suite: Suite, load_ids: list[str], run_id: str, docs_dir: Path
-) -> list[PartResult]:
-    """One channel's batch, in a worker: read-only, one part in memory at a time."""
+) -> tuple[list[PartResult], int, float]:
+    """One channel's batch, in a worker: read-only, one part in memory at a time. Returns the
+    parts' results, the worker's pid and its CPU seconds so far."""
     import duckdb
 
     from expectations.suites import gx_suite
@@ -201,12 +235,14 @@ def _validate_batch_task(
             results.append(PartResult(suite.name, part, len(frame), flags, docs))
             del frame
             release_freed_memory()
-        return results
+        return results, os.getpid(), time.process_time()
     finally:
         con.close()
 
 
-def _build_docs_task(docs_dir: Path, suites: list[Suite], results: list[dict[str, Any]]) -> Path:
+def _build_docs_task(
+    docs_dir: Path, suites: list[Suite], results: list[dict[str, Any]]
+) -> tuple[Path, int, float]:
     """The Data Docs of every part's result, in a worker: a fresh context holding exactly what
     the one-process path's holds (the suites and the stored results)."""
     from expectations.validate import build_data_docs, gx_context, store_for_docs
@@ -214,4 +250,4 @@ def _build_docs_task(docs_dir: Path, suites: list[Suite], results: list[dict[str
     context = gx_context(docs_dir, suites)
     for docs in results:
         store_for_docs(context, docs)
-    return build_data_docs(context, docs_dir)
+    return build_data_docs(context, docs_dir), os.getpid(), time.process_time()

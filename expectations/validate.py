@@ -124,6 +124,7 @@ def validate_loads(
         }
         workers = parallel.workers_for(batches, parallel_min_rows)
         results: list[PartResult] | None = None
+        worker_cpu: list[float] = []
         index = docs_dir / "index.html"
         if workers > 1:
             # DuckDB: one writing process OR many reading ones; reopened below for the flags.
@@ -133,7 +134,7 @@ def validate_loads(
             )
             con = warehouse_db.connect(warehouse, streaming=True)
             if outcome is not None:
-                results, index = outcome
+                results, index, worker_cpu = outcome
             else:
                 workers = 1
         if results is None:
@@ -154,6 +155,7 @@ def validate_loads(
         "load_ids": sorted(load_ids),
         "batches": len(batches),
         "workers": workers,
+        "worker_cpu_seconds": [round(c, 1) for c in worker_cpu],  # start-up and GX included
         "rows_validated": sum(r.rows for r in results),
         "flags": len(flags),
         "flags_by_check": dict(sorted(Counter(flags["check_name"]).items())),

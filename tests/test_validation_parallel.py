@@ -80,6 +80,10 @@ def _content(html: str) -> str:
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> list[Run]:
+    from expectations.parallel import _cores, available_memory, ram_allows
+
+    if _cores() < 2 or not ram_allows(2, available_memory()):
+        pytest.skip("one core, or too little free memory: validation never starts workers")
     root = tmp_path_factory.mktemp("parallel")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("LEADFLOW_VALIDATION_WORKERS", "1")
@@ -144,12 +148,19 @@ def test_the_data_docs_show_the_same_validation_results(both: list[Run]) -> None
 def test_a_small_load_or_a_small_memory_cap_stays_in_one_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from expectations.parallel import _cores, worker_memory_limit, workers_for
+    from expectations.parallel import (
+        WORKER_PEAK_BYTES,
+        _cores,
+        available_memory,
+        ram_allows,
+        worker_memory_limit,
+        workers_for,
+    )
     from expectations.suites import ChannelConfig
     from expectations.validate import Batch
 
-    if _cores() < 2:
-        pytest.skip("one core: validation never starts workers")
+    if _cores() < 2 or not ram_allows(2, available_memory()):
+        pytest.skip("one core, or too little free memory: validation never starts workers")
     monkeypatch.delenv("LEADFLOW_VALIDATION_WORKERS", raising=False)
     monkeypatch.setenv("LEADFLOW_DUCKDB_STREAMING_MEMORY_LIMIT", "1GB")
     big = [Batch(ChannelConfig(c, "intake", ()), 300_000) for c in ("a", "b", "c")]
@@ -166,3 +177,6 @@ def test_a_small_load_or_a_small_memory_cap_stays_in_one_process(
     monkeypatch.setenv("LEADFLOW_DUCKDB_STREAMING_MEMORY_LIMIT", "1GB")
     monkeypatch.setenv("LEADFLOW_VALIDATION_WORKERS", "1")
     assert workers_for(big) == 1
+    # two parts at their peak need the machine's memory for both
+    assert not ram_allows(2, 2 * WORKER_PEAK_BYTES - 1)
+    assert ram_allows(2, 2 * WORKER_PEAK_BYTES) and ram_allows(2, None)
