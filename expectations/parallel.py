@@ -9,9 +9,11 @@ already has GX imported, to build the Data Docs, so the parent never imports GX 
 that two busy cores would otherwise share). The stored results are the ones the one-process
 path stores (`validate.store_for_docs`), so the Data Docs page is the same.
 
-When it pays (measured with bench/bench_validate.py --mix, docs in bench/README.md): a worker
-costs its start-up and GX import, ~9-10 s of CPU each against the one import of a one-process
-run, so a load of one batch, or of fewer than `PARALLEL_MIN_ROWS` rows, stays in one process.
+When it pays (bench/bench_validate.py --mix, bench/README.md): two workers cost 7-11 s more CPU
+than one process (one more GX import, two interpreter start-ups), so they win only where the
+work they split outweighs that: on an idle 2-core machine about even at 100k rows, a quarter
+faster from 200k (`PARALLEL_MIN_ROWS`). A load of one batch stays in one process, and so does
+one on a machine without memory for two parts (`workers_for`).
 """
 
 from __future__ import annotations
