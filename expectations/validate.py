@@ -11,6 +11,8 @@ Speed at 1M rows (measured with bench/bench_validate.py; GX 1.24, pandas 3):
 - `ValidationDefinition.run` stores the COMPLETE result, and the store deep-copies and
   JSON-encodes every failing row's index: ~90% of the time when every row fails. We run GX's
   Validator ourselves and store a trimmed copy for Data Docs (see `_validate_batch`).
+- A large load of several channels is validated by two worker processes, one batch each at a
+  time, biggest first (`expectations/parallel.py`); a small one in this process (see there).
 """
 
 from __future__ import annotations
@@ -74,6 +76,29 @@ class ValidationResult:
     flags: int
     flags_by_check: dict[str, int]
     data_docs: str  # the GX Data Docs index
+    workers: int = 1  # processes that validated (expectations.parallel)
+    worker_cpu_seconds: tuple[float, ...] = ()  # each worker's CPU, start-up and GX included
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One channel's rows of one entity in the loads being validated: one GX batch (in parts)."""
+
+    channel: str
+    entity: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """What validating one part gives: its flags and, JSON-able, the trimmed GX result that
+    Data Docs show (built in a worker process or in this one, stored the same way)."""
+
+    channel: str
+    part: int
+    rows: int
+    flags: pd.DataFrame
+    docs: dict[str, Any]
 
 
 def validate_loads(
@@ -86,10 +111,14 @@ def validate_loads(
     reports_dir: Path,
     run_id: str,
     feedback_rule: FeedbackRule | None = None,
+    parallel_min_rows: int | None = None,
 ) -> ValidationResult:
     """Validate the raw rows of `load_ids` (None: every load not validated yet, whoever loaded
     it), flag channel staleness, write flags and Data Docs, and record the loads as validated.
-    `feedback_rule`: R7's (None: the shipped dbt project's seed and var)."""
+    `feedback_rule`: R7's (None: the shipped dbt project's seed and var). `parallel_min_rows`:
+    the fewest rows validated in worker processes (None: `parallel.PARALLEL_MIN_ROWS`)."""
+    from expectations import parallel
+
     tz = ZoneInfo(business_timezone)
     channels = channels_by_name(Path(channels_dir))
     flagged_at = datetime.now(UTC).replace(tzinfo=None)  # audit column only (C9)
@@ -106,19 +135,26 @@ def validate_loads(
         batches = _batch_plan(con, load_ids, channels)
         options = {"as_of": as_of, "tz": tz, "owner_names": owners, "feedback_rule": feedback_rule}
         suites = {name: build_suite(c, **options) for name, c in channels.items()}
-        suites.update({name: batch_suite(channels, name, e, **options) for name, e in batches})
-        # Nothing picked (a run with no new file): no GX (~9 s to import), the docs stay those
-        # of the last validation; only the freshness flags below are recomputed.
+        for batch in batches:
+            suites[batch.channel] = batch_suite(channels, batch.channel, batch.entity, **options)
+        workers = parallel.workers_for(batches, parallel_min_rows)
+        results: list[PartResult] | None = None
+        worker_cpu: list[float] = []
         index = docs_dir / "index.html"
-        context = _gx_context(docs_dir, suites.values()) if batches or not index.exists() else None
-        parts = [empty_flags()]
-        rows_validated = 0
-        for name, _ in batches:
-            for part, frame in enumerate(read_batch(con, suites[name], load_ids)):
-                rows_validated += len(frame)
-                parts.append(_validate_batch(context, suites[name], frame, run_id, part))
-                del frame  # one part in memory at a time
-                release_freed_memory()
+        if workers > 1:
+            # DuckDB: one writing process OR many reading ones; reopened below for the flags.
+            con.close()
+            outcome = parallel.validate_in_workers(
+                warehouse, batches, suites, load_ids, run_id, docs_dir, workers
+            )
+            con = warehouse_db.connect(warehouse, streaming=True)
+            if outcome is not None:
+                results, index, worker_cpu = outcome
+            else:
+                workers = 1
+        if results is None:
+            results, index = _validate_here(con, batches, suites, load_ids, run_id, docs_dir)
+        parts = [empty_flags(), *(r.flags for r in results)]
         parts.append(stale_channel_flags(con, channels, as_of=as_of, tz=tz))
         flags = pd.concat(parts, ignore_index=True)
         write_flags(
@@ -129,17 +165,44 @@ def validate_loads(
         mark_validated(con, load_ids, run_id=run_id, validated_at=flagged_at)
     finally:
         con.close()
-    if context is not None:
-        index = _build_data_docs(context, docs_dir)
     return ValidationResult(
         loads_validated=len(load_ids),
         load_ids=sorted(load_ids),
         batches=len(batches),
-        rows_validated=rows_validated,
+        rows_validated=sum(r.rows for r in results),
         flags=len(flags),
         flags_by_check=dict(sorted(Counter(flags["check_name"]).items())),
         data_docs=str(index),
+        workers=workers,
+        worker_cpu_seconds=tuple(round(c, 1) for c in worker_cpu),
     )
+
+
+def _validate_here(
+    con: duckdb.DuckDBPyConnection,
+    batches: list[Batch],
+    suites: dict[str, Suite],
+    load_ids: list[str],
+    run_id: str,
+    docs_dir: Path,
+) -> tuple[list[PartResult], Path]:
+    """Every batch in this process, one part in memory at a time; then the Data Docs. Nothing
+    picked (a run with no new file): no GX (~9 s to import), the docs stay those of the last
+    validation; only the freshness flags are recomputed."""
+    index = docs_dir / "index.html"
+    context = gx_context(docs_dir, suites.values()) if batches or not index.exists() else None
+    results: list[PartResult] = []
+    for batch in batches:
+        suite = suites[batch.channel]
+        for part, frame in enumerate(read_batch(con, suite, load_ids)):
+            flags, docs = _validate_batch(context, suite, frame, run_id, part)
+            results.append(PartResult(suite.name, part, len(frame), flags, docs))
+            store_for_docs(context, docs)
+            del frame  # one part in memory at a time
+            release_freed_memory()
+    if context is not None:
+        index = build_data_docs(context, docs_dir)
+    return results, index
 
 
 # --------------------------------------------------------------------------- which loads
@@ -224,29 +287,30 @@ def owner_directory(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
 
 def _batch_plan(
     con: duckdb.DuckDBPyConnection, load_ids: list[str], channels: dict[str, Channel]
-) -> list[tuple[str, str]]:
-    """(channel, entity) of each batch with rows in these loads; a channel without its YAML
-    gets the entity checks (`batch_suite`)."""
+) -> list[Batch]:
+    """The batches of these loads, one per channel and entity, with their row counts (which
+    decide whether workers pay, and which batch goes first); a channel without its YAML gets the
+    entity checks (`batch_suite`)."""
     if not load_ids:
         return []
     tables = _raw_tables(con)
-    plan: list[tuple[str, str]] = []
+    plan: list[Batch] = []
     for entity in ENTITIES.values():
         if entity.table not in tables:
             continue
         found = con.execute(
-            f"SELECT DISTINCT channel FROM raw.{entity.table} "
-            "WHERE load_id IN (SELECT unnest($ids)) ORDER BY channel",
+            f"SELECT channel, count(*) FROM raw.{entity.table} "
+            "WHERE load_id IN (SELECT unnest($ids)) GROUP BY channel ORDER BY channel",
             {"ids": load_ids},
         ).fetchall()
-        for (channel,) in found:
+        for channel, rows in found:
             spec = channels.get(channel)
             if spec is None or spec.entity.name != entity.name:
                 # `<channel>.<entity>`: records derived from a sheet's text get entity checks
                 derived = "." in channel and channel.split(".")[0] in channels
                 report = log.info if derived else log.warning
                 report("channel %s: no YAML for %s, entity checks only", channel, entity.name)
-            plan.append((channel, entity.name))
+            plan.append(Batch(channel, entity.name, rows))
     return plan
 
 
@@ -310,7 +374,7 @@ def _fast_datetimes(frame: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- GX
 
 
-def _gx_context(docs_dir: Path, suites: Any) -> Any:
+def gx_context(docs_dir: Path, suites: Any) -> Any:
     """An in-memory GX context with every channel suite and a Data Docs site in `docs_dir`."""
     started = time.perf_counter()
     import great_expectations as gx
@@ -345,8 +409,9 @@ def _gx_context(docs_dir: Path, suites: Any) -> Any:
 
 def _validate_batch(
     context: Any, suite: Suite, frame: pd.DataFrame, run_id: str, part: int = 0
-) -> pd.DataFrame:
-    """Run the suite on one batch, map every failing row to flags, keep a summary for the docs.
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Run the suite on one batch, map every failing row to flags, keep a summary for the docs
+    (JSON-able, so that a worker process can hand it over: see `store_for_docs`).
 
     This is what `ValidationDefinition.run` does, except that it does not hand the COMPLETE
     result to GX's results store: the store deep-copies and JSON-encodes every failing row's
@@ -369,7 +434,7 @@ def _validate_batch(
     result = validator.validate_expectation_suite(context.suites.get(suite.name))
     flags = result_flags(result, suite, frame)
     run = RunIdentifier(run_name=run_id, run_time=datetime.now(UTC))
-    _store_for_docs(context, result, validator.active_batch_id, run)
+    docs = _docs_result(result, validator.active_batch_id, run)
     _release_batch(context)
     log.info(
         "validated %s: %d rows, %d flags in %.2fs",
@@ -378,7 +443,7 @@ def _validate_batch(
         len(flags),
         _since(started),
     )
-    return flags
+    return flags, docs
 
 
 def _release_batch(context: Any) -> None:
@@ -395,12 +460,9 @@ def _release_batch(context: Any) -> None:
         metrics.clear()
 
 
-def _store_for_docs(context: Any, result: Any, batch_id: str | None, run: Any) -> None:
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-        ValidationResultIdentifier,
-    )
-
+def _docs_result(result: Any, batch_id: str | None, run: Any) -> dict[str, Any]:
+    """The result as Data Docs show it, as JSON: failing-row lists cut to a sample (the flags
+    are taken already), the run named. JSON so that a worker process can return it."""
     for expectation_result in result.results:
         for key in ("unexpected_index_list", "partial_unexpected_index_list"):
             rows = expectation_result.result.get(key)
@@ -411,17 +473,40 @@ def _store_for_docs(context: Any, result: Any, batch_id: str | None, run: Any) -
     result.meta.update(
         run_id=run, validation_time=run.run_time, batch_parameters={"dataframe": "<DATAFRAME>"}
     )
+    return {
+        "result": result.to_json_dict(),
+        "batch_id": batch_id,
+        "run_name": run.run_name,
+        "run_time": run.run_time.isoformat(),
+    }
+
+
+def store_for_docs(context: Any, docs: dict[str, Any]) -> None:
+    """Store one `_docs_result` in the context's results store, for `build_data_docs`."""
+    from great_expectations.core.expectation_validation_result import (
+        expectationSuiteValidationResultSchema,
+    )
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    result = expectationSuiteValidationResultSchema.load(docs["result"])
+    run = RunIdentifier(
+        run_name=docs["run_name"], run_time=datetime.fromisoformat(docs["run_time"])
+    )
     suite_id = ExpectationSuiteIdentifier(name=result.suite_name)
     context.validation_results_store.store_validation_results(
         suite_validation_result=result,
         suite_validation_result_identifier=ValidationResultIdentifier(
-            expectation_suite_identifier=suite_id, run_id=run, batch_identifier=batch_id
+            expectation_suite_identifier=suite_id, run_id=run, batch_identifier=docs["batch_id"]
         ),
         expectation_suite_identifier=suite_id,
     )
 
 
-def _build_data_docs(context: Any, docs_dir: Path) -> Path:
+def build_data_docs(context: Any, docs_dir: Path) -> Path:
     started = time.perf_counter()
     context.build_data_docs()
     index = docs_dir / "index.html"

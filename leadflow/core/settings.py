@@ -26,6 +26,10 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 # smaller cap, leaving room to their Arrow tables and GX frames (1M leads: 3.3 -> 2.4 GB peak).
 DEFAULT_MEMORY_LIMIT = "2GB"
 DEFAULT_STREAMING_MEMORY_LIMIT = "1GB"
+# Validation splits a large multi-channel load over this many processes (2 cores here; 1:
+# one process). Each worker's DuckDB gets a share of the streaming cap (expectations/parallel.py).
+VALIDATION_WORKERS_ENV = "LEADFLOW_VALIDATION_WORKERS"
+DEFAULT_VALIDATION_WORKERS = 2
 RUN_LOCK_WAIT_ENV = "LEADFLOW_RUN_LOCK_WAIT_SECONDS"
 ROUTING_RULES_ENV = "LEADFLOW_ROUTING_RULES"
 DEFAULT_ROUTING_RULES = REPO_ROOT / "config" / "routing.yaml"
@@ -138,6 +142,11 @@ def memory_limit_setting(*, streaming: bool = False) -> tuple[str, str]:
     name = "LEADFLOW_DUCKDB_STREAMING_MEMORY_LIMIT" if streaming else "LEADFLOW_DUCKDB_MEMORY_LIMIT"
     default = DEFAULT_STREAMING_MEMORY_LIMIT if streaming else DEFAULT_MEMORY_LIMIT
     return name, os.environ.get(name, "").strip() or default
+
+
+def validation_workers() -> int:
+    """How many processes validation may use (`LEADFLOW_VALIDATION_WORKERS`, default 2)."""
+    return _env_positive_int(VALIDATION_WORKERS_ENV, DEFAULT_VALIDATION_WORKERS)
 
 
 def run_lock_wait_seconds(default: float = 0) -> float:
