@@ -33,3 +33,85 @@
     case when ({{ denominator }}) > 0
          then cast({{ numerator }} as {{ type_double() }}) / ({{ denominator }}) end
 {%- endmacro %}
+
+{# The tail every rpt_period_* figure mart shares: the `sources` CTEs (each one row per
+   period_kind, period_start, scope, scope_name and, with `dimension`, dim_value and is_total)
+   made dense over the periods of `periods` (int_report_periods), so a scope or value with no
+   row in a period shows its `measures` there (0 or NULL, as each expression says); then
+   `derived` columns over those, the value of each `previous` column in the period before, and
+   the rows of the trend. Emits CTEs `series`, `filled` (`derived`), `with_previous` and the final
+   select; call it after the model's last CTE and a comma.
+   measures / derived: {output column: SQL expression}, in output order; measures read the
+   source CTEs by name, derived read the measures. #}
+{% macro period_trend(sources, measures, previous, dimension=none, derived={}, periods='periods') -%}
+    {%- set keys = ['scope', 'scope_name'] + (['dim_value', 'is_total'] if dimension else []) -%}
+    {%- set series_keys = (['period_kind'] + keys) | join(', ') -%}
+    {%- set lag_keys = ['period_kind', 'scope', 'scope_name'] + ([dimension] if dimension else []) -%}
+    {%- set last = 'derived' if derived else 'filled' -%}
+series as (
+    {%- for source in sources %}
+    select distinct {{ series_keys }} from {{ source }}
+    {%- if not loop.last %}
+    union{% endif %}
+    {%- endfor %}
+),
+
+filled as (
+    select
+        {{ periods }}.period_kind,
+        {{ periods }}.period_start,
+        {{ periods }}.period_end,
+        {{ periods }}.period_index,
+        {{ periods }}.in_trend,
+        series.scope,
+        series.scope_name,
+        {%- if dimension %}
+        series.dim_value as {{ dimension }},
+        series.is_total,
+        {%- endif %}
+        {%- for name, expression in measures.items() %}
+        {{ expression }} as {{ name }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from series
+    inner join {{ periods }} on {{ periods }}.period_kind = series.period_kind
+    {%- for source in sources %}
+    left join {{ source }}
+        on {{ source }}.period_kind = series.period_kind
+       and {{ source }}.period_start = {{ periods }}.period_start
+       and {{ source }}.scope = series.scope and {{ source }}.scope_name = series.scope_name
+       {%- if dimension %}
+       and {{ source }}.dim_value = series.dim_value
+       {%- endif %}
+    {%- endfor %}
+),
+{%- if derived %}
+
+derived as (
+    select
+        filled.*,
+        {%- for name, expression in derived.items() %}
+        {{ expression }} as {{ name }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from filled
+),
+{%- endif %}
+
+with_previous as (
+    select
+        {{ last }}.*,
+        {%- for column in previous %}
+        lag({{ column }}) over (
+            partition by {{ lag_keys | join(', ') }} order by period_start
+        ) as previous_{{ column }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ last }}
+)
+
+select
+    period_kind, period_start, period_end, period_index, scope, scope_name,
+    {%- if dimension %} {{ dimension }}, is_total,{% endif %}
+    {{ (measures.keys() | list + derived.keys() | list) | join(', ') }},
+    {% for column in previous %}previous_{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+from with_previous
+where in_trend
+{%- endmacro %}
