@@ -16,9 +16,7 @@
         ('record_at', dbt.type_timestamp()), ('record_channel', dbt.type_string()),
         ('feedback', dbt.type_string()), ('vague_reason', dbt.type_string()),
     ] -%}
-    {%- for name, type in columns %}
-        {{ values.get(name, 'cast(null as ' ~ type ~ ')') }} as {{ name }}{% if not loop.last %},{% endif %}
-    {%- endfor %}
+    {{- typed_row(columns, values) -}}
 {%- endmacro %}
 
 {# Days an item is past its own due date `due` at as_of; 0 when due today or later. #}

@@ -34,6 +34,23 @@
          then cast({{ numerator }} as {{ type_double() }}) / ({{ denominator }}) end
 {%- endmacro %}
 
+{# `aggregates` ({output column: SQL aggregate}, in order) over the scoped rows of `rows`
+   (report_scopes) per period their business date `on` falls in, per scope and, with
+   `dimension`, per dim_value and is_total: the per-period sources of period_trend. #}
+{% macro aggregate_per_period(rows, on, aggregates, dimension=false, periods='periods') -%}
+    select
+        {{ periods }}.period_kind, {{ periods }}.period_start, {{ rows }}.scope, {{ rows }}.scope_name,
+        {%- if dimension %}
+        {{ rows }}.dim_value, {{ rows }}.is_total,
+        {%- endif %}
+        {%- for name, expression in aggregates.items() %}
+        {{ expression }} as {{ name }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ rows }}
+    inner join {{ periods }} on {{ in_period(rows ~ '.' ~ on, periods) }}
+    group by 1, 2, 3, 4{% if dimension %}, 5, 6{% endif %}
+{%- endmacro %}
+
 {# The tail every rpt_period_* figure mart shares: the `sources` CTEs (each one row per
    period_kind, period_start, scope, scope_name and, with `dimension`, dim_value and is_total)
    made dense over the periods of `periods` (int_report_periods), so a scope or value with no
@@ -114,4 +131,43 @@ select
     {% for column in previous %}previous_{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
 from with_previous
 where in_trend
+{%- endmacro %}
+
+{# One row of rpt_period_cases from `alias` (scoped rows joined to `periods`): the period and
+   scope, the case type, its rank there by `order_by`, the lead's columns, then the case type's
+   `details` ({column: SQL}); the detail columns a type does not have are typed NULLs. #}
+{% macro report_case(alias, case_type, order_by, details, periods='periods') -%}
+        {{ periods }}.period_kind, {{ periods }}.period_start, {{ periods }}.period_end,
+        {{ alias }}.scope, {{ alias }}.scope_name,
+        '{{ case_type }}' as case_type,
+        row_number() over (
+            partition by {{ periods }}.period_kind, {{ alias }}.scope, {{ alias }}.scope_name
+            order by {{ order_by }}
+        ) as case_rank,
+        {%- for column in ['lead_key', 'owner_name', 'company', 'person_name', 'source_label', 'grade', 'acquired_on'] %}
+        {{ alias }}.{{ column }},
+        {%- endfor %}
+        {{- typed_row([
+            ('closed_on', 'date'), ('won_on', 'date'), ('cycle_days', dbt.type_int()),
+            ('lost_reason', dbt.type_string()), ('churn_category', dbt.type_string()),
+            ('outcome', dbt.type_string()), ('source_conversion_to_date', type_double()),
+            ('next_due', 'date'), ('days_overdue', dbt.type_int()),
+            ('rep_overdue_backlog', dbt.type_bigint()),
+        ], details) }}
+{%- endmacro %}
+
+{# A rule of seed analysis_rules over the period rows of `relation` (as `alias`): the rows'
+   period and scope, the rule and its subject, the observed and compared figures and the volume
+   (as doubles where the caller casts them; volume always), joined to the rule (CTE `rules`).
+   The caller adds the rule's condition (`where ...`) and any further join. #}
+{% macro rule_fires(rule_id, relation, alias, subject, observed, compared, volume) -%}
+    select
+        {{ alias }}.period_kind, {{ alias }}.period_start, {{ alias }}.period_end,
+        {{ alias }}.period_index, {{ alias }}.scope, {{ alias }}.scope_name,
+        rules.rule_id, {{ subject }} as subject,
+        {{ observed }} as observed_value,
+        {{ compared }} as compared_value,
+        cast({{ volume }} as {{ type_double() }}) as volume
+    from {{ relation }} as {{ alias }}
+    inner join rules on rules.rule_id = '{{ rule_id }}'
 {%- endmacro %}

@@ -28,17 +28,13 @@ scoped as (
 ),
 
 per_period as (
-    select
-        periods.period_kind, periods.period_start, scoped.scope, scoped.scope_name,
-        scoped.dim_value, scoped.is_total,
-        count(*) as follow_ups,
-        {{ count_if('scoped.responded is not null') }} as responded_known,
-        {{ count_if('scoped.responded') }} as responded_true,
-        {{ count_if('scoped.opened is not null') }} as opened_known,
-        {{ count_if('scoped.opened') }} as opened_true
-    from scoped
-    inner join periods on {{ in_period('scoped.contacted_on') }}
-    group by 1, 2, 3, 4, 5, 6
+    {{ aggregate_per_period('scoped', 'contacted_on', dimension=true, aggregates={
+        'follow_ups': 'count(*)',
+        'responded_known': count_if('scoped.responded is not null'),
+        'responded_true': count_if('scoped.responded'),
+        'opened_known': count_if('scoped.opened is not null'),
+        'opened_true': count_if('scoped.opened'),
+    }) }}
 ),
 
 {{ period_trend(

@@ -27,17 +27,13 @@ scoped as (
 ),
 
 per_period as (
-    select
-        periods.period_kind, periods.period_start, scoped.scope, scoped.scope_name,
-        scoped.dim_value, scoped.is_total,
-        count(*) as won_leads,
-        avg(cast(scoped.cycle_days as {{ type_double() }})) as mean_days,
-        percentile_cont(0.5) within group (order by scoped.cycle_days) as median_days,
-        percentile_cont(0.75) within group (order by scoped.cycle_days) as p75_days,
-        max(scoped.cycle_days) as max_days
-    from scoped
-    inner join periods on {{ in_period('scoped.first_won_on') }}
-    group by 1, 2, 3, 4, 5, 6
+    {{ aggregate_per_period('scoped', 'first_won_on', dimension=true, aggregates={
+        'won_leads': 'count(*)',
+        'mean_days': 'avg(cast(scoped.cycle_days as ' ~ type_double() ~ '))',
+        'median_days': 'percentile_cont(0.5) within group (order by scoped.cycle_days)',
+        'p75_days': 'percentile_cont(0.75) within group (order by scoped.cycle_days)',
+        'max_days': 'max(scoped.cycle_days)',
+    }) }}
 ),
 
 {{ period_trend(

@@ -56,28 +56,22 @@ logging_scoped as ({{ report_scopes('logging') }}),
 backlog_scoped as ({{ report_scopes('backlog') }}),
 
 grading_per_period as (
-    select
-        periods.period_kind, periods.period_start, s.scope, s.scope_name,
-        count(*) as leads_acquired,
-        {{ count_if("s.sla_status = 'met'") }} as graded_within_24h,
-        {{ count_if("s.sla_status = 'breached'") }} as grading_breached,
-        {{ count_if("s.sla_status = 'unknown'") }} as grading_time_unknown,
-        {{ count_if("s.sla_status = 'pending'") }} as grading_pending
-    from grading_scoped as s
-    inner join periods on {{ in_period('s.acquired_on') }}
-    group by 1, 2, 3, 4
+    {{ aggregate_per_period('grading_scoped', 'acquired_on', aggregates={
+        'leads_acquired': 'count(*)',
+        'graded_within_24h': count_if("grading_scoped.sla_status = 'met'"),
+        'grading_breached': count_if("grading_scoped.sla_status = 'breached'"),
+        'grading_time_unknown': count_if("grading_scoped.sla_status = 'unknown'"),
+        'grading_pending': count_if("grading_scoped.sla_status = 'pending'"),
+    }) }}
 ),
 
 logging_per_period as (
-    select
-        periods.period_kind, periods.period_start, s.scope, s.scope_name,
-        count(*) as follow_ups,
-        {{ count_if('s.logged_within_1h is not null') }} as logged_time_known,
-        {{ count_if('s.logged_within_1h') }} as logged_within_1h,
-        {{ count_if('s.is_specific') }} as specific_records
-    from logging_scoped as s
-    inner join periods on {{ in_period('s.contacted_on') }}
-    group by 1, 2, 3, 4
+    {{ aggregate_per_period('logging_scoped', 'contacted_on', aggregates={
+        'follow_ups': 'count(*)',
+        'logged_time_known': count_if('logging_scoped.logged_within_1h is not null'),
+        'logged_within_1h': count_if('logging_scoped.logged_within_1h'),
+        'specific_records': count_if('logging_scoped.is_specific'),
+    }) }}
 ),
 
 backlog_per_period as (

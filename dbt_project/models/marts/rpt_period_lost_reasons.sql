@@ -28,15 +28,11 @@ scoped as (
 ),
 
 per_period as (
-    select
-        periods.period_kind, periods.period_start, scoped.scope, scoped.scope_name,
-        scoped.dim_value, scoped.is_total,
-        count(*) as closed_leads,
-        {{ count_if("scoped.outcome = 'lost'") }} as lost_leads,
-        {{ count_if("scoped.outcome = 'churned'") }} as churned_leads
-    from scoped
-    inner join periods on {{ in_period('scoped.closed_on') }}
-    group by 1, 2, 3, 4, 5, 6
+    {{ aggregate_per_period('scoped', 'closed_on', dimension=true, aggregates={
+        'closed_leads': 'count(*)',
+        'lost_leads': count_if("scoped.outcome = 'lost'"),
+        'churned_leads': count_if("scoped.outcome = 'churned'"),
+    }) }}
 ),
 
 {{ period_trend(

@@ -27,24 +27,16 @@ scoped as (
 ),
 
 acquired as (
-    select
-        periods.period_kind, periods.period_start, scoped.scope, scoped.scope_name,
-        scoped.dim_value, scoped.is_total,
-        count(*) as leads_acquired,
-        {{ count_if('scoped.is_won') }} as won_to_date
-    from scoped
-    inner join periods on {{ in_period('scoped.acquired_on') }}
-    group by 1, 2, 3, 4, 5, 6
+    {{ aggregate_per_period('scoped', 'acquired_on', dimension=true, aggregates={
+        'leads_acquired': 'count(*)',
+        'won_to_date': count_if('scoped.is_won'),
+    }) }}
 ),
 
 won as (
-    select
-        periods.period_kind, periods.period_start, scoped.scope, scoped.scope_name,
-        scoped.dim_value, scoped.is_total,
-        count(*) as leads_won
-    from scoped
-    inner join periods on {{ in_period('scoped.first_won_on') }}
-    group by 1, 2, 3, 4, 5, 6
+    {{ aggregate_per_period('scoped', 'first_won_on', dimension=true, aggregates={
+        'leads_won': 'count(*)',
+    }) }}
 ),
 
 {{ period_trend(
