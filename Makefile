@@ -55,7 +55,7 @@ docs: install  # dbt docs of the demo warehouse (run `make demo` first)
 	@echo "dbt docs: open $(DEMO_DIR)/dbt-docs/static_index.html in a browser"
 
 # dbt source freshness of the demo warehouse (your own: LEADFLOW_WAREHOUSE=...): warns when ingest
-# has seen no file for 2 days, errors after 7 (dbt_project/models/sources.yml).
+# has seen no file for 2 days, errors after 7 (dbt_project/models/staging/raw/sources.yml).
 freshness: install
 	cd $(DEMO_DIR) && DBT_SEND_ANONYMOUS_USAGE_STATS=False \
 		LEADFLOW_WAREHOUSE=$${LEADFLOW_WAREHOUSE:-$(DEMO_DIR)/warehouse/leadflow.duckdb} \

@@ -2,8 +2,11 @@
 
 The rules are dbt-project-evaluator's that apply here (docs/architecture.md lists each, and why
 the others do not): sources are read only in staging, staging builds on sources only,
-intermediate models never read a mart, every model is named for its layer, every model has a
-key test, every declared source is read, and no model names a relation by hand.
+intermediate models never read a mart, every model is named for its layer and lies in its
+layer's folder (staging: a folder per source, beside that source's YAML), every model has a
+primary-key test as the evaluator counts one, every declared source is read and described, no
+model names a relation by hand, no model sits on a long chain of views, exposures read tables,
+and the only models without parents are the ones the docs name.
 """
 
 from __future__ import annotations
@@ -22,7 +25,14 @@ LAYER_PREFIXES = {
     "intermediate": ("int_",),
     "marts": ("dim_", "fct_", "rpt_", "ops_"),
 }
-KEY_TESTS = {"unique", "unique_combination"}
+# dbt-project-evaluator's primary-key test: unique and not_null on one column, or one test over
+# the grain's columns (its dbt_utils.unique_combination_of_columns; ours is unique_combination).
+KEY_COLUMN_TESTS = {"unique", "not_null"}
+KEY_GRAIN_TEST = "unique_combination"
+# Models with no parent, each for the reason in docs/architecture.md: the reporting calendar is
+# generated from var as_of alone.
+ROOT_MODELS = {"int_report_periods"}
+CHAINED_VIEWS_LIMIT = 5  # the evaluator's chained_views_threshold
 # A schema-qualified name written by hand (raw.x, marts.x ...) instead of ref() or source().
 HAND_WRITTEN_RELATION = re.compile(
     r"\b(?:from|join)\s+(?:raw|dq|config|staging|intermediate|marts|marts_a|marts_b|rules)\.\w+",
@@ -89,15 +99,119 @@ def test_every_model_is_named_for_its_layer(manifest):
     assert misnamed == []
 
 
-def test_every_model_has_a_key_test(manifest):
-    keyed = {
-        t["attached_node"]
-        for t in manifest["nodes"].values()
-        if t["resource_type"] == "test"
-        and (t.get("test_metadata") or {}).get("name") in KEY_TESTS
-        and t.get("attached_node")
-    }
+def _key_tested(manifest: dict) -> set[str]:
+    """Models with the evaluator's primary-key test: unique and not_null on one column, or a
+    unique_combination over the grain."""
+    column_tests: dict[tuple[str, str], set[str]] = {}
+    keyed = set()
+    for t in manifest["nodes"].values():
+        name = (t.get("test_metadata") or {}).get("name")
+        if t["resource_type"] != "test" or not t.get("attached_node"):
+            continue
+        if name == KEY_GRAIN_TEST:
+            keyed.add(t["attached_node"])
+        elif name in KEY_COLUMN_TESTS and t.get("column_name"):
+            column_tests.setdefault((t["attached_node"], t["column_name"]), set()).add(name)
+    keyed |= {node for (node, _), names in column_tests.items() if names == KEY_COLUMN_TESTS}
+    return keyed
+
+
+def test_every_model_has_a_primary_key_test(manifest):
+    keyed = _key_tested(manifest)
     assert sorted(m["name"] for k, m in _models(manifest).items() if k not in keyed) == []
+
+
+def test_a_unique_test_without_not_null_is_no_primary_key_test(manifest):
+    """The check can fail: a model whose key column loses its not_null test is reported."""
+    node = "model.leadflow.fct_grading_sla"
+    stripped = {
+        **manifest,
+        "nodes": {
+            k: t
+            for k, t in manifest["nodes"].items()
+            if not (
+                t.get("attached_node") == node
+                and (t.get("test_metadata") or {}).get("name") == "not_null"
+            )
+        },
+    }
+    assert node in _key_tested(manifest)
+    assert node not in _key_tested(stripped)
+
+
+def _source_folder(path: str) -> str:
+    """models/staging/<source>/x.yml -> <source>; anything else -> ''."""
+    parts = Path(path).parts
+    return parts[2] if len(parts) == 4 and parts[:2] == ("models", "staging") else ""
+
+
+def test_every_model_lies_in_its_layer_folder_and_staging_in_its_source_folder(manifest):
+    misplaced = []
+    for m in _models(manifest).values():
+        parts = Path(m["original_file_path"]).parts
+        if _layer(m) == "staging":
+            sources = {manifest["sources"][s]["source_name"] for s in _parents(m, "source")}
+            if sources != {_source_folder(m["original_file_path"])}:
+                misplaced.append(m["original_file_path"])
+        elif len(parts) != 3:  # models/<layer>/<model>.sql
+            misplaced.append(m["original_file_path"])
+    assert misplaced == []
+
+
+def test_every_source_is_declared_in_its_staging_folder(manifest):
+    misplaced = [
+        f"{s['source_name']}.{s['name']}: {s['original_file_path']}"
+        for s in manifest["sources"].values()
+        if _source_folder(s["original_file_path"]) != s["source_name"]
+    ]
+    assert misplaced == []
+
+
+def test_every_source_and_source_table_is_described(manifest):
+    undescribed = [
+        f"{s['source_name']}.{s['name']}"
+        for s in manifest["sources"].values()
+        if not s.get("description", "").strip() or not s.get("source_description", "").strip()
+    ]
+    assert undescribed == []
+
+
+def test_only_the_documented_models_have_no_parent(manifest):
+    roots = {m["name"] for m in _models(manifest).values() if not m["depends_on"]["nodes"]}
+    assert roots == ROOT_MODELS
+
+
+def _view_chain(models: dict[str, dict], key: str, memo: dict[str, int]) -> int:
+    """Length of the longest chain of views and ephemeral models that `key` reads through."""
+    if key not in memo:
+        memo[key] = max(
+            (
+                1 + _view_chain(models, p, memo)
+                for p in _parents(models[key], "model")
+                if models[p]["config"]["materialized"] in ("view", "ephemeral")
+            ),
+            default=0,
+        )
+    return memo[key]
+
+
+def test_no_model_reads_through_a_long_chain_of_views(manifest):
+    models = _models(manifest)
+    memo: dict[str, int] = {}
+    chains = {models[k]["name"]: _view_chain(models, k, memo) for k in models}
+    assert {name: n for name, n in chains.items() if n >= CHAINED_VIEWS_LIMIT} == {}
+
+
+def test_exposures_read_tables(manifest):
+    models = _models(manifest)
+    soft = {
+        f"{e['name']}: {d}"
+        for e in manifest["exposures"].values()
+        for d in e["depends_on"]["nodes"]
+        if d.startswith("source.")
+        or (d in models and models[d]["config"]["materialized"] in ("view", "ephemeral"))
+    }
+    assert soft == set()
 
 
 def test_every_declared_source_is_read(manifest):

@@ -67,3 +67,22 @@
 {% macro newest_first(time_column) -%}
     {{ time_column }} desc nulls last, loaded_at desc, load_id desc, source_row_number desc
 {%- endmacro %}
+
+{# A lead's observations in the order they happened (C8 observation time): timeless ones first
+   (ordered before every dated record), then by time, then the C1 version order, then the record
+   id, so every sequence and every "previous value" over them is the same order. #}
+{% macro oldest_first(time_column) -%}
+    {{ time_column }} asc nulls first, loaded_at asc, load_id asc, source_row_number asc,
+    source_record_id asc
+{%- endmacro %}
+
+{# The lineage (C1) of the records of `models` (intermediate record models), one row per
+   record: where it was read (channel, file, row, sheet), for joining by source_record_id. #}
+{% macro record_lineage(models) -%}
+    {%- for model in models %}
+    select source_record_id, channel, file_name, source_row_number, source_sheet
+    from {{ ref(model) }}
+    {%- if not loop.last %}
+    union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}

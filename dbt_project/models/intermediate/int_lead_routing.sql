@@ -14,20 +14,14 @@
 -- fallback owner (ops) with unassigned_reason.
 -- Every relation is named up front, so the dependencies are the same whether or not this run
 -- routes (the routing branch below is only rendered in forward runs).
-{%- set rules = ref('int_routing_rules') %}
-{%- set rule_matches = ref('stg_routing_rule_matches') %}
+{%- set first_rules = ref('int_routing_lead_rules') %}
 {%- set members = ref('int_routing_pool_members') %}
 {%- set profiles = ref('int_lead_profile') %}
 {%- set statuses = ref('int_lead_status') %}
 {%- set human_owners = ref('int_lead_human_owner') %}
-{%- set intake_records = ref('int_lead_intake_records') %}
 {%- set directory = ref('stg_owners') %}
 {%- set key_map = ref('int_lead_key_map') %}  {#- read by routing_log_by_lead #}
 {%- set fallback_owner = var('fallback_owner') %}
-{%- set match_columns = [
-    ('source', 'source_label'), ('channel', 'first_channel'), ('city', 'city'),
-    ('province', 'province'), ('industry', 'industry'), ('company_size', 'company_size'),
-] %}
 
 {% if routing_enabled() %}
 with previous_log as (
@@ -44,7 +38,6 @@ current_owner as (
     select
         profile.lead_key,
         profile.acquired_at,
-        {% for _, column in match_columns %}profile.{{ column }},{% endfor %}
         status.is_open,
         status.is_customer,
         case
@@ -81,49 +74,9 @@ candidates as (
        or (current_owner.is_open and owners.owner_name is not null and not coalesce(owners.active, true))
 ),
 
--- (lead, field, value) for matching: trimmed, lower-cased like config.routing_rule_matches.
--- Tags: every tag of every visible intake record, split on , ; ， ； 、 |
-lead_values as (
-    {% for field, column in match_columns %}
-    select lead_key, '{{ field }}' as field, lower({{ trim_spaces(column) }}) as value
-    from candidates
-    union all
-    {% endfor %}
-    select lead_key, 'tags', lower({{ trim_spaces('tag') }})
-    from (
-        select
-            intake.lead_key,
-            unnest(regexp_split_to_array(intake.tags, '[,;，；、|]+')) as tag
-        from {{ intake_records }} as intake
-        inner join candidates on candidates.lead_key = intake.lead_key
-        where intake.tags is not null
-    ) as split_tags
-),
-
-rule_hits as (
-    select lead_values.lead_key, rule_matches.rule_order, count(distinct rule_matches.field) as fields_hit
-    from lead_values
-    inner join {{ rule_matches }} as rule_matches
-        on rule_matches.field = lead_values.field and rule_matches.value = lead_values.value
-    group by lead_values.lead_key, rule_matches.rule_order
-),
-
--- First rule in rule order whose every field matched; a rule without fields is the default.
+-- each lead's first matching rule and its pool (rule matching: int_routing_lead_rules)
 first_rule as (
-    select lead_key, rule_name, pool_name
-    from (
-        select
-            candidates.lead_key,
-            rules.rule_name,
-            rules.pool_name,
-            row_number() over (partition by candidates.lead_key order by rules.rule_order) as rule_rank
-        from candidates
-        cross join {{ rules }} as rules
-        left join rule_hits
-            on rule_hits.lead_key = candidates.lead_key and rule_hits.rule_order = rules.rule_order
-        where coalesce(rule_hits.fields_hit, 0) = rules.field_count
-    ) as ranked
-    where rule_rank = 1
+    select * from {{ first_rules }}
 ),
 
 members as (

@@ -32,8 +32,7 @@ ordered as (
         observations.*,
         row_number() over (
             partition by lead_key
-            order by event_at asc nulls first, loaded_at asc, load_id asc, source_row_number asc,
-                     source_record_id asc
+            order by {{ oldest_first('event_at') }}
         ) as status_sequence
     from observations
 )

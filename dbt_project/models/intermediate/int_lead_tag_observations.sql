@@ -10,8 +10,7 @@ with tagged as (
         event_at, loaded_at, load_id, tags,
         row_number() over (
             partition by lead_key
-            order by event_at asc nulls first, loaded_at asc, load_id asc, source_row_number asc,
-                     source_record_id asc
+            order by {{ oldest_first('event_at') }}
         ) as record_sequence
     from {{ ref('int_lead_intake_records') }}
     where tags is not null

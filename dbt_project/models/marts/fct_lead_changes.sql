@@ -16,8 +16,7 @@ with grade_events as (
         source_row_number,
         lag(grade) over (
             partition by lead_key
-            order by grade_at asc nulls first, loaded_at asc, load_id asc, source_row_number asc,
-                     source_record_id asc
+            order by {{ oldest_first('grade_at') }}
         ) as previous_grade
     from {{ ref('int_lead_grade_events') }}
     where has_manual_grade
@@ -29,8 +28,7 @@ plans as (
         loaded_at,
         lag(plan_text) over (
             partition by lead_key
-            order by event_at asc nulls first, loaded_at asc, load_id asc, source_row_number asc,
-                     source_record_id asc
+            order by {{ oldest_first('event_at') }}
         ) as previous_plan
     from {{ ref('int_lead_intake_records') }}
     where plan_text is not null
@@ -42,14 +40,7 @@ tags as (
 
 records as (
     -- lineage of the records a grade can come from
-    select source_record_id, channel, file_name, source_row_number, source_sheet
-    from {{ ref('int_lead_intake_records') }}
-    union all
-    select source_record_id, channel, file_name, source_row_number, source_sheet
-    from {{ ref('int_follow_ups') }}
-    union all
-    select source_record_id, channel, file_name, source_row_number, source_sheet
-    from {{ ref('int_status_changes') }}
+    {{ record_lineage(['int_lead_intake_records', 'int_follow_ups', 'int_status_changes']) }}
 ),
 
 changes as (

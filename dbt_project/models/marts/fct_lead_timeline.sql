@@ -14,11 +14,7 @@ with status_records as (
 ),
 
 lineage as (
-    select source_record_id, channel, file_name, source_row_number, source_sheet
-    from {{ ref('int_lead_intake_records') }}
-    union all
-    select source_record_id, channel, file_name, source_row_number, source_sheet
-    from {{ ref('int_status_changes') }}
+    {{ record_lineage(['int_lead_intake_records', 'int_status_changes']) }}
 ),
 
 events as (

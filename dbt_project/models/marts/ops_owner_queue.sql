@@ -12,134 +12,20 @@ with leads as (
     select * from {{ ref('dim_leads') }}
 ),
 
-cadence as (
-    select * from {{ ref('int_lead_cadence') }}
-),
-
--- R9's three care streams side by side: one care_due row per customer names each action due
-care_due as (
-    select
-        lead_key,
-        min(due_by) as due_by,
-        max(case when care_stream = 'survey' then due_by end) as survey_due_on,
-        max(case when care_stream = 'report' then due_by end) as report_due_on,
-        max(case when care_stream = 'greeting' then due_by end) as greeting_due_on,
-        max(case when care_stream = 'greeting' then occasion end) as greeting_occasion
-    from {{ ref('int_customer_care_due') }}
-    group by lead_key
-),
-
--- follow-up items (C8): the contact stream's next due, agreed (R6) or from the grade's cadence
-follow_ups as (
-    select
-        lead_key,
-        case when is_overdue then 'overdue' else 'due_today' end as item_type,
-        case when next_action_due is not null then 'agreed' else 'cadence' end as due_basis,
-        contact_days,
-        next_due,
-        days_overdue
-    from cadence
-    where is_overdue or is_due_today
-
-    union all
-
-    -- the latest follow-up agreed no next step (R6): its cadence date stands
-    select lead_key, 'no_plan', 'cadence', contact_days, next_due, days_overdue
-    from cadence
-    where is_no_plan
-),
-
+-- every item type but complete_record comes from int_owner_queue_items; complete_record needs
+-- the lead's missing fields (C6: judged on the resolved lead), which dim_leads defines
 items as (
-    select
-        lead_key, item_type, due_basis, contact_days, next_due,
-        days_overdue,
-        days_overdue as days_past_due,
-        cast(null as timestamp) as grade_due_at,
-        cast(null as timestamp) as waiting_since,
-        cast(null as date) as survey_due_on,
-        cast(null as date) as report_due_on,
-        cast(null as date) as greeting_due_on,
-        cast(null as {{ dbt.type_string() }}) as greeting_occasion,
-        cast(null as {{ dbt.type_string() }}) as content_kind,
-        cast(null as date) as last_content_on,
-        cast(null as {{ dbt.type_string() }}) as missing_fields,
-        cast(null as {{ dbt.type_string() }}) as record_id,
-        cast(null as {{ dbt.type_string() }}) as record_actor,
-        cast(null as timestamp) as record_at,
-        cast(null as {{ dbt.type_string() }}) as record_channel,
-        cast(null as {{ dbt.type_string() }}) as feedback,
-        cast(null as {{ dbt.type_string() }}) as vague_reason
-    from follow_ups
-
-    union all
-
-    -- R10: non-sales content for open leads whose grade has a content stream
-    select
-        cadence.lead_key, 'nurture_due', null, null, cadence.next_content_due,
-        null,
-        case when cadence.next_content_due < {{ as_of_date() }}
-             then {{ days_between('cadence.next_content_due', as_of_date()) }} else 0 end,
-        null, null, null, null, null, null,
-        grade_content.content_kind,
-        cadence.last_content_on,
-        null, null, null, null, null, null, null
-    from cadence
-    left join {{ ref('cadence_by_grade') }} as grade_content on grade_content.grade = cadence.grade
-    where cadence.is_nurture_due
-
-    union all
-
-    -- C7: ungraded open leads, due grading_sla_hours after acquisition (R3); waiting since then
-    select
-        lead_key, 'grade_lead', null, null, grade_due_on,
-        null,
-        case when grade_due_on < {{ as_of_date() }}
-             then {{ days_between('grade_due_on', as_of_date()) }} else 0 end,
-        grade_due_at,
-        acquired_at,
-        null, null, null, null, null, null, null,
-        null, null, null, null, null, null
-    from cadence
-    where is_open and grade is null
+    select * from {{ ref('int_owner_queue_items') }}
 
     union all
 
     -- C6: what makes the record incomplete, waiting since acquisition
-    select
-        lead_key, 'complete_record', null, null, null,
-        null, null, null,
-        acquired_at,
-        null, null, null, null, null, null,
-        missing_fields,
-        null, null, null, null, null, null
+    select {{ queue_item({
+        'lead_key': 'lead_key', 'item_type': "'complete_record'",
+        'waiting_since': 'acquired_at', 'missing_fields': 'missing_fields',
+    }) }}
     from leads
     where missing_fields is not null and (is_open or is_customer)
-
-    union all
-
-    -- R9: each care action due this period, with its own due date
-    select
-        lead_key, 'care_due', null, null, due_by,
-        null,
-        case when due_by < {{ as_of_date() }} then {{ days_between('due_by', as_of_date()) }} else 0 end,
-        null, null,
-        survey_due_on, report_due_on, greeting_due_on, greeting_occasion,
-        null, null, null,
-        null, null, null, null, null, null
-    from care_due
-
-    union all
-
-    -- R7: each recent follow-up whose record is not specific, for the rep who wrote it
-    select
-        lead_key, 'specify_record', null, null, null,
-        null, null, null,
-        contacted_at,
-        null, null, null, null, null, null, null,
-        follow_up_id, actor_name, contacted_at, follow_up_channel, feedback, vague_reason
-    from {{ ref('int_follow_up_specificity') }}
-    where not is_specific
-      and contacted_on >= {{ dbt.dateadd('day', -var('specify_record_item_days'), as_of_date()) }}
 ),
 
 enriched as (

@@ -38,8 +38,6 @@ grouped as (
 
 select
     grouped.*,
-    case when responded_known > 0
-         then cast(responded_true as {{ type_double() }}) / responded_known end as response_rate,
-    case when logged_time_known > 0
-         then cast(logged_within_1h as {{ type_double() }}) / logged_time_known end as logged_within_1h_rate
+    {{ share('responded_true', 'responded_known') }} as response_rate,
+    {{ share('logged_within_1h', 'logged_time_known') }} as logged_within_1h_rate
 from grouped

@@ -20,15 +20,10 @@ conversion as (
 
 source_conversion_below_others as (
     -- observed: the source's conversion to date; compared: the other sources' together
-    select
-        c.period_kind, c.period_start, c.period_end, c.period_index, c.scope, c.scope_name,
-        rules.rule_id, c.source_label as subject,
-        c.conversion_to_date as observed_value,
-        cast(c.scope_won - c.won_to_date as {{ type_double() }}) / (c.scope_leads - c.leads_acquired)
-            as compared_value,
-        cast(c.leads_acquired as {{ type_double() }}) as volume
-    from conversion as c
-    inner join rules on rules.rule_id = 'source_conversion_below_others'
+    {{ rule_fires('source_conversion_below_others', 'conversion', 'c', 'c.source_label',
+        observed='c.conversion_to_date',
+        compared='cast(c.scope_won - c.won_to_date as ' ~ type_double() ~ ') / (c.scope_leads - c.leads_acquired)',
+        volume='c.leads_acquired') }}
     where not c.is_total
       and c.leads_acquired >= rules.min_volume
       and c.scope_leads - c.leads_acquired >= rules.min_volume
@@ -55,13 +50,10 @@ channels as (
 
 call_response_below_email as (
     -- observed: phone response rate; compared: email open rate where known, else response rate
-    select
-        ch.period_kind, ch.period_start, ch.period_end, ch.period_index, ch.scope, ch.scope_name,
-        rules.rule_id, 'phone' as subject,
-        ch.phone_rate as observed_value, ch.email_rate as compared_value,
-        cast(ch.phone_known as {{ type_double() }}) as volume
-    from channels as ch
-    inner join rules on rules.rule_id = 'call_response_below_email'
+    {{ rule_fires('call_response_below_email', 'channels', 'ch', "'phone'",
+        observed='ch.phone_rate',
+        compared='ch.email_rate',
+        volume='ch.phone_known') }}
     where ch.phone_known >= rules.min_volume and ch.email_known >= rules.min_volume
       and ch.phone_rate < ch.email_rate - rules.threshold
 ),
@@ -71,77 +63,57 @@ discipline as (
 ),
 
 grading_sla_below_target as (
-    select
-        d.period_kind, d.period_start, d.period_end, d.period_index, d.scope, d.scope_name,
-        rules.rule_id, '(all)' as subject,
-        d.graded_within_24h_share as observed_value, rules.threshold as compared_value,
-        cast(d.graded_within_24h + d.grading_breached as {{ type_double() }}) as volume
-    from discipline as d
-    inner join rules on rules.rule_id = 'grading_sla_below_target'
+    {{ rule_fires('grading_sla_below_target', 'discipline', 'd', "'(all)'",
+        observed='d.graded_within_24h_share',
+        compared='rules.threshold',
+        volume='d.graded_within_24h + d.grading_breached') }}
     where d.graded_within_24h + d.grading_breached >= rules.min_volume
       and d.graded_within_24h_share < rules.threshold
 ),
 
 logging_below_target as (
-    select
-        d.period_kind, d.period_start, d.period_end, d.period_index, d.scope, d.scope_name,
-        rules.rule_id, '(all)' as subject,
-        d.logged_within_1h_share as observed_value, rules.threshold as compared_value,
-        cast(d.logged_time_known as {{ type_double() }}) as volume
-    from discipline as d
-    inner join rules on rules.rule_id = 'logging_below_target'
+    {{ rule_fires('logging_below_target', 'discipline', 'd', "'(all)'",
+        observed='d.logged_within_1h_share',
+        compared='rules.threshold',
+        volume='d.logged_time_known') }}
     where d.logged_time_known >= rules.min_volume and d.logged_within_1h_share < rules.threshold
 ),
 
 overdue_backlog_growing as (
-    select
-        d.period_kind, d.period_start, d.period_end, d.period_index, d.scope, d.scope_name,
-        rules.rule_id, '(all)' as subject,
-        cast(d.overdue_at_end as {{ type_double() }}) as observed_value,
-        cast(d.previous_overdue_at_end as {{ type_double() }}) as compared_value,
-        cast(d.overdue_at_end as {{ type_double() }}) as volume
-    from discipline as d
-    inner join rules on rules.rule_id = 'overdue_backlog_growing'
+    {{ rule_fires('overdue_backlog_growing', 'discipline', 'd', "'(all)'",
+        observed='cast(d.overdue_at_end as ' ~ type_double() ~ ')',
+        compared='cast(d.previous_overdue_at_end as ' ~ type_double() ~ ')',
+        volume='d.overdue_at_end') }}
     where d.overdue_at_end >= rules.min_volume
       and d.overdue_at_end > d.previous_overdue_at_end * (1 + rules.threshold)
 ),
 
 wins_dropped as (
-    select
-        c.period_kind, c.period_start, c.period_end, c.period_index, c.scope, c.scope_name,
-        rules.rule_id, '(all)' as subject,
-        cast(c.leads_won as {{ type_double() }}) as observed_value,
-        cast(c.previous_leads_won as {{ type_double() }}) as compared_value,
-        cast(c.previous_leads_won as {{ type_double() }}) as volume
-    from {{ ref('rpt_period_source_conversion') }} as c
-    inner join rules on rules.rule_id = 'wins_dropped'
+    {{ rule_fires('wins_dropped', ref('rpt_period_source_conversion'), 'c', "'(all)'",
+        observed='cast(c.leads_won as ' ~ type_double() ~ ')',
+        compared='cast(c.previous_leads_won as ' ~ type_double() ~ ')',
+        volume='c.previous_leads_won') }}
     where c.is_total and c.previous_leads_won >= rules.min_volume
       and c.leads_won < c.previous_leads_won * (1 - rules.threshold)
 ),
 
 cycle_time_longer as (
-    select
-        c.period_kind, c.period_start, c.period_end, c.period_index, c.scope, c.scope_name,
-        rules.rule_id, '(all)' as subject,
-        c.median_days as observed_value, c.previous_median_days as compared_value,
-        cast(c.won_leads as {{ type_double() }}) as volume
-    from {{ ref('rpt_period_cycle_by_grade') }} as c
-    inner join rules on rules.rule_id = 'cycle_time_longer'
+    {{ rule_fires('cycle_time_longer', ref('rpt_period_cycle_by_grade'), 'c', "'(all)'",
+        observed='c.median_days',
+        compared='c.previous_median_days',
+        volume='c.won_leads') }}
     where c.is_total and c.won_leads >= rules.min_volume
       and c.median_days > c.previous_median_days * (1 + rules.threshold)
 ),
 
 dominant_loss_reason as (
-    select
-        r.period_kind, r.period_start, r.period_end, r.period_index, r.scope, r.scope_name,
-        rules.rule_id, r.churn_category as subject,
-        r.share_of_closed as observed_value, rules.threshold as compared_value,
-        cast(totals.closed_leads as {{ type_double() }}) as volume
-    from {{ ref('rpt_period_lost_reasons') }} as r
+    {{ rule_fires('dominant_loss_reason', ref('rpt_period_lost_reasons'), 'r', 'r.churn_category',
+        observed='r.share_of_closed',
+        compared='rules.threshold',
+        volume='totals.closed_leads') }}
     inner join {{ ref('rpt_period_lost_reasons') }} as totals
         on totals.period_kind = r.period_kind and totals.period_start = r.period_start
        and totals.scope = r.scope and totals.scope_name = r.scope_name and totals.is_total
-    inner join rules on rules.rule_id = 'dominant_loss_reason'
     where not r.is_total and r.churn_category <> 'other'
       and totals.closed_leads >= rules.min_volume and r.share_of_closed >= rules.threshold
 ),

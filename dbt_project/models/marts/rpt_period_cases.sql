@@ -55,20 +55,11 @@ closed as (
 closed_scoped as ({{ report_scopes('closed') }}),
 
 lost_cases as (
-    select
-        periods.period_kind, periods.period_start, periods.period_end, c.scope, c.scope_name,
-        'lost_from_weakest_source' as case_type,
-        row_number() over (
-            partition by periods.period_kind, c.scope, c.scope_name
-            order by c.closed_on desc, c.lead_key
-        ) as case_rank,
-        c.lead_key, c.owner_name, c.company, c.person_name, c.source_label, c.grade,
-        c.acquired_on, c.closed_on, cast(null as date) as won_on,
-        cast(null as {{ dbt.type_int() }}) as cycle_days,
-        c.lost_reason, c.churn_category, c.outcome,
-        weakest.conversion_to_date as source_conversion_to_date,
-        cast(null as date) as next_due, cast(null as {{ dbt.type_int() }}) as days_overdue,
-        cast(null as {{ dbt.type_bigint() }}) as rep_overdue_backlog
+    select {{ report_case('c', 'lost_from_weakest_source', 'c.closed_on desc, c.lead_key', {
+        'closed_on': 'c.closed_on', 'lost_reason': 'c.lost_reason',
+        'churn_category': 'c.churn_category', 'outcome': 'c.outcome',
+        'source_conversion_to_date': 'weakest.conversion_to_date',
+    }) }}
     from closed_scoped as c
     inner join periods on {{ in_period('c.closed_on') }}
     inner join weakest_source as weakest
@@ -85,22 +76,9 @@ wins as (
 wins_scoped as ({{ report_scopes('wins') }}),
 
 win_cases as (
-    select
-        periods.period_kind, periods.period_start, periods.period_end, w.scope, w.scope_name,
-        'slowest_wins' as case_type,
-        row_number() over (
-            partition by periods.period_kind, w.scope, w.scope_name
-            order by w.cycle_days desc, w.lead_key
-        ) as case_rank,
-        w.lead_key, w.owner_name, w.company, w.person_name, w.source_label, w.grade,
-        w.acquired_on, cast(null as date) as closed_on, w.first_won_on as won_on,
-        w.cycle_days,
-        cast(null as {{ dbt.type_string() }}) as lost_reason,
-        cast(null as {{ dbt.type_string() }}) as churn_category,
-        cast(null as {{ dbt.type_string() }}) as outcome,
-        cast(null as {{ type_double() }}) as source_conversion_to_date,
-        cast(null as date) as next_due, cast(null as {{ dbt.type_int() }}) as days_overdue,
-        cast(null as {{ dbt.type_bigint() }}) as rep_overdue_backlog
+    select {{ report_case('w', 'slowest_wins', 'w.cycle_days desc, w.lead_key', {
+        'won_on': 'w.first_won_on', 'cycle_days': 'w.cycle_days',
+    }) }}
     from wins_scoped as w
     inner join periods on {{ in_period('w.first_won_on') }}
 ),
@@ -125,21 +103,10 @@ rep_backlog as (
 ),
 
 overdue_cases as (
-    select
-        periods.period_kind, periods.period_start, periods.period_end, o.scope, o.scope_name,
-        'overdue_backlog' as case_type,
-        row_number() over (
-            partition by periods.period_kind, o.scope, o.scope_name
-            order by reps.rep_rank, o.days_overdue desc, o.lead_key
-        ) as case_rank,
-        o.lead_key, o.owner_name, o.company, o.person_name, o.source_label, o.grade,
-        o.acquired_on, cast(null as date) as closed_on, cast(null as date) as won_on,
-        cast(null as {{ dbt.type_int() }}) as cycle_days,
-        cast(null as {{ dbt.type_string() }}) as lost_reason,
-        cast(null as {{ dbt.type_string() }}) as churn_category,
-        cast(null as {{ dbt.type_string() }}) as outcome,
-        cast(null as {{ type_double() }}) as source_conversion_to_date,
-        o.next_due, o.days_overdue, reps.rep_overdue_backlog
+    select {{ report_case('o', 'overdue_backlog', 'reps.rep_rank, o.days_overdue desc, o.lead_key', {
+        'next_due': 'o.next_due', 'days_overdue': 'o.days_overdue',
+        'rep_overdue_backlog': 'reps.rep_overdue_backlog',
+    }) }}
     from overdue_scoped as o
     inner join periods on periods.period_kind = o.period_kind
     inner join rep_backlog as reps

@@ -28,64 +28,26 @@ scoped as (
 ),
 
 per_period as (
-    select
-        periods.period_kind, periods.period_start, scoped.scope, scoped.scope_name,
-        scoped.dim_value, scoped.is_total,
-        count(*) as follow_ups,
-        {{ count_if('scoped.responded is not null') }} as responded_known,
-        {{ count_if('scoped.responded') }} as responded_true,
-        {{ count_if('scoped.opened is not null') }} as opened_known,
-        {{ count_if('scoped.opened') }} as opened_true
-    from scoped
-    inner join periods on {{ in_period('scoped.contacted_on') }}
-    group by 1, 2, 3, 4, 5, 6
+    {{ aggregate_per_period('scoped', 'contacted_on', dimension=true, aggregates={
+        'follow_ups': 'count(*)',
+        'responded_known': count_if('scoped.responded is not null'),
+        'responded_true': count_if('scoped.responded'),
+        'opened_known': count_if('scoped.opened is not null'),
+        'opened_true': count_if('scoped.opened'),
+    }) }}
 ),
 
-series as (
-    select distinct period_kind, scope, scope_name, dim_value, is_total from per_period
-),
-
-filled as (
-    select
-        periods.period_kind,
-        periods.period_start,
-        periods.period_end,
-        periods.period_index,
-        periods.in_trend,
-        series.scope,
-        series.scope_name,
-        series.dim_value as follow_up_channel,
-        series.is_total,
-        coalesce(per_period.follow_ups, 0) as follow_ups,
-        coalesce(per_period.responded_known, 0) as responded_known,
-        coalesce(per_period.responded_true, 0) as responded_true,
-        {{ share('per_period.responded_true', 'per_period.responded_known') }} as response_rate,
-        coalesce(per_period.opened_known, 0) as opened_known,
-        coalesce(per_period.opened_true, 0) as opened_true,
-        {{ share('per_period.opened_true', 'per_period.opened_known') }} as open_rate
-    from series
-    inner join periods on periods.period_kind = series.period_kind
-    left join per_period
-        on per_period.period_kind = series.period_kind
-       and per_period.period_start = periods.period_start
-       and per_period.scope = series.scope and per_period.scope_name = series.scope_name
-       and per_period.dim_value = series.dim_value
-),
-
-with_previous as (
-    select
-        filled.*,
-        {% for column in ['follow_ups', 'response_rate', 'open_rate'] -%}
-        lag({{ column }}) over (
-            partition by period_kind, scope, scope_name, follow_up_channel order by period_start
-        ) as previous_{{ column }}{% if not loop.last %},{% endif %}
-        {% endfor %}
-    from filled
-)
-
-select
-    period_kind, period_start, period_end, period_index, scope, scope_name, follow_up_channel,
-    is_total, follow_ups, responded_known, responded_true, response_rate, opened_known,
-    opened_true, open_rate, previous_follow_ups, previous_response_rate, previous_open_rate
-from with_previous
-where in_trend
+{{ period_trend(
+    sources=['per_period'],
+    dimension='follow_up_channel',
+    measures={
+        'follow_ups': 'coalesce(per_period.follow_ups, 0)',
+        'responded_known': 'coalesce(per_period.responded_known, 0)',
+        'responded_true': 'coalesce(per_period.responded_true, 0)',
+        'response_rate': share('per_period.responded_true', 'per_period.responded_known'),
+        'opened_known': 'coalesce(per_period.opened_known, 0)',
+        'opened_true': 'coalesce(per_period.opened_true, 0)',
+        'open_rate': share('per_period.opened_true', 'per_period.opened_known'),
+    },
+    previous=['follow_ups', 'response_rate', 'open_rate'],
+) }}

@@ -27,62 +27,24 @@ scoped as (
 ),
 
 per_period as (
-    select
-        periods.period_kind, periods.period_start, scoped.scope, scoped.scope_name,
-        scoped.dim_value, scoped.is_total,
-        count(*) as won_leads,
-        avg(cast(scoped.cycle_days as {{ type_double() }})) as mean_days,
-        percentile_cont(0.5) within group (order by scoped.cycle_days) as median_days,
-        percentile_cont(0.75) within group (order by scoped.cycle_days) as p75_days,
-        max(scoped.cycle_days) as max_days
-    from scoped
-    inner join periods on {{ in_period('scoped.first_won_on') }}
-    group by 1, 2, 3, 4, 5, 6
+    {{ aggregate_per_period('scoped', 'first_won_on', dimension=true, aggregates={
+        'won_leads': 'count(*)',
+        'mean_days': 'avg(cast(scoped.cycle_days as ' ~ type_double() ~ '))',
+        'median_days': 'percentile_cont(0.5) within group (order by scoped.cycle_days)',
+        'p75_days': 'percentile_cont(0.75) within group (order by scoped.cycle_days)',
+        'max_days': 'max(scoped.cycle_days)',
+    }) }}
 ),
 
-series as (
-    select distinct period_kind, scope, scope_name, dim_value, is_total from per_period
-),
-
-filled as (
-    select
-        periods.period_kind,
-        periods.period_start,
-        periods.period_end,
-        periods.period_index,
-        periods.in_trend,
-        series.scope,
-        series.scope_name,
-        series.dim_value as grade_at_win,
-        series.is_total,
-        coalesce(per_period.won_leads, 0) as won_leads,
-        per_period.mean_days,
-        per_period.median_days,
-        per_period.p75_days,
-        per_period.max_days
-    from series
-    inner join periods on periods.period_kind = series.period_kind
-    left join per_period
-        on per_period.period_kind = series.period_kind
-       and per_period.period_start = periods.period_start
-       and per_period.scope = series.scope and per_period.scope_name = series.scope_name
-       and per_period.dim_value = series.dim_value
-),
-
-with_previous as (
-    select
-        filled.*,
-        {% for column in ['won_leads', 'median_days', 'p75_days'] -%}
-        lag({{ column }}) over (
-            partition by period_kind, scope, scope_name, grade_at_win order by period_start
-        ) as previous_{{ column }}{% if not loop.last %},{% endif %}
-        {% endfor %}
-    from filled
-)
-
-select
-    period_kind, period_start, period_end, period_index, scope, scope_name, grade_at_win,
-    is_total, won_leads, mean_days, median_days, p75_days, max_days,
-    previous_won_leads, previous_median_days, previous_p75_days
-from with_previous
-where in_trend
+{{ period_trend(
+    sources=['per_period'],
+    dimension='grade_at_win',
+    measures={
+        'won_leads': 'coalesce(per_period.won_leads, 0)',
+        'mean_days': 'per_period.mean_days',
+        'median_days': 'per_period.median_days',
+        'p75_days': 'per_period.p75_days',
+        'max_days': 'per_period.max_days',
+    },
+    previous=['won_leads', 'median_days', 'p75_days'],
+) }}

@@ -56,28 +56,22 @@ logging_scoped as ({{ report_scopes('logging') }}),
 backlog_scoped as ({{ report_scopes('backlog') }}),
 
 grading_per_period as (
-    select
-        periods.period_kind, periods.period_start, s.scope, s.scope_name,
-        count(*) as leads_acquired,
-        {{ count_if("s.sla_status = 'met'") }} as graded_within_24h,
-        {{ count_if("s.sla_status = 'breached'") }} as grading_breached,
-        {{ count_if("s.sla_status = 'unknown'") }} as grading_time_unknown,
-        {{ count_if("s.sla_status = 'pending'") }} as grading_pending
-    from grading_scoped as s
-    inner join periods on {{ in_period('s.acquired_on') }}
-    group by 1, 2, 3, 4
+    {{ aggregate_per_period('grading_scoped', 'acquired_on', aggregates={
+        'leads_acquired': 'count(*)',
+        'graded_within_24h': count_if("grading_scoped.sla_status = 'met'"),
+        'grading_breached': count_if("grading_scoped.sla_status = 'breached'"),
+        'grading_time_unknown': count_if("grading_scoped.sla_status = 'unknown'"),
+        'grading_pending': count_if("grading_scoped.sla_status = 'pending'"),
+    }) }}
 ),
 
 logging_per_period as (
-    select
-        periods.period_kind, periods.period_start, s.scope, s.scope_name,
-        count(*) as follow_ups,
-        {{ count_if('s.logged_within_1h is not null') }} as logged_time_known,
-        {{ count_if('s.logged_within_1h') }} as logged_within_1h,
-        {{ count_if('s.is_specific') }} as specific_records
-    from logging_scoped as s
-    inner join periods on {{ in_period('s.contacted_on') }}
-    group by 1, 2, 3, 4
+    {{ aggregate_per_period('logging_scoped', 'contacted_on', aggregates={
+        'follow_ups': 'count(*)',
+        'logged_time_known': count_if('logging_scoped.logged_within_1h is not null'),
+        'logged_within_1h': count_if('logging_scoped.logged_within_1h'),
+        'specific_records': count_if('logging_scoped.is_specific'),
+    }) }}
 ),
 
 backlog_per_period as (
@@ -89,68 +83,33 @@ backlog_per_period as (
     group by 1, 2, 3, 4
 ),
 
-series as (
-    select period_kind, scope, scope_name from grading_per_period
-    union
-    select period_kind, scope, scope_name from logging_per_period
-    union
-    select period_kind, scope, scope_name from backlog_per_period
-),
-
-filled as (
-    select
-        periods.period_kind,
-        periods.period_start,
-        periods.period_end,
-        periods.period_index,
-        periods.in_trend,
-        series.scope,
-        series.scope_name,
-        coalesce(g.leads_acquired, 0) as leads_acquired,
-        coalesce(g.graded_within_24h, 0) as graded_within_24h,
-        coalesce(g.grading_breached, 0) as grading_breached,
-        coalesce(g.grading_time_unknown, 0) as grading_time_unknown,
-        coalesce(g.grading_pending, 0) as grading_pending,
-        {{ share('g.graded_within_24h', 'g.graded_within_24h + g.grading_breached') }}
-            as graded_within_24h_share,
-        coalesce(l.follow_ups, 0) as follow_ups,
-        coalesce(l.logged_time_known, 0) as logged_time_known,
-        coalesce(l.logged_within_1h, 0) as logged_within_1h,
-        {{ share('l.logged_within_1h', 'l.logged_time_known') }} as logged_within_1h_share,
-        coalesce(l.specific_records, 0) as specific_records,
-        {{ share('l.specific_records', 'l.follow_ups') }} as specific_records_share,
-        coalesce(b.overdue_at_end, 0) as overdue_at_end,
-        b.oldest_overdue_days
-    from series
-    inner join periods on periods.period_kind = series.period_kind
-    left join grading_per_period as g
-        on g.period_kind = series.period_kind and g.period_start = periods.period_start
-       and g.scope = series.scope and g.scope_name = series.scope_name
-    left join logging_per_period as l
-        on l.period_kind = series.period_kind and l.period_start = periods.period_start
-       and l.scope = series.scope and l.scope_name = series.scope_name
-    left join backlog_per_period as b
-        on b.period_kind = series.period_kind and b.period_start = periods.period_start
-       and b.scope = series.scope and b.scope_name = series.scope_name
-),
-
-with_previous as (
-    select
-        filled.*,
-        {% for column in ['graded_within_24h_share', 'logged_within_1h_share', 'specific_records_share', 'overdue_at_end'] -%}
-        lag({{ column }}) over (
-            partition by period_kind, scope, scope_name order by period_start
-        ) as previous_{{ column }}{% if not loop.last %},{% endif %}
-        {% endfor %}
-    from filled
-)
-
-select
-    period_kind, period_start, period_end, period_index, scope, scope_name,
-    leads_acquired, graded_within_24h, grading_breached, grading_time_unknown, grading_pending,
-    graded_within_24h_share, follow_ups, logged_time_known, logged_within_1h,
-    logged_within_1h_share, specific_records, specific_records_share, overdue_at_end,
-    oldest_overdue_days, previous_graded_within_24h_share, previous_logged_within_1h_share,
-    previous_specific_records_share, previous_overdue_at_end
-from with_previous
-where in_trend
+{{ period_trend(
+    sources=['grading_per_period', 'logging_per_period', 'backlog_per_period'],
+    measures={
+        'leads_acquired': 'coalesce(grading_per_period.leads_acquired, 0)',
+        'graded_within_24h': 'coalesce(grading_per_period.graded_within_24h, 0)',
+        'grading_breached': 'coalesce(grading_per_period.grading_breached, 0)',
+        'grading_time_unknown': 'coalesce(grading_per_period.grading_time_unknown, 0)',
+        'grading_pending': 'coalesce(grading_per_period.grading_pending, 0)',
+        'graded_within_24h_share': share(
+            'grading_per_period.graded_within_24h',
+            'grading_per_period.graded_within_24h + grading_per_period.grading_breached'
+        ),
+        'follow_ups': 'coalesce(logging_per_period.follow_ups, 0)',
+        'logged_time_known': 'coalesce(logging_per_period.logged_time_known, 0)',
+        'logged_within_1h': 'coalesce(logging_per_period.logged_within_1h, 0)',
+        'logged_within_1h_share': share(
+            'logging_per_period.logged_within_1h', 'logging_per_period.logged_time_known'
+        ),
+        'specific_records': 'coalesce(logging_per_period.specific_records, 0)',
+        'specific_records_share': share(
+            'logging_per_period.specific_records', 'logging_per_period.follow_ups'
+        ),
+        'overdue_at_end': 'coalesce(backlog_per_period.overdue_at_end, 0)',
+        'oldest_overdue_days': 'backlog_per_period.oldest_overdue_days',
+    },
+    previous=[
+        'graded_within_24h_share', 'logged_within_1h_share', 'specific_records_share',
+        'overdue_at_end',
+    ],
+) }}

@@ -28,68 +28,27 @@ scoped as (
 ),
 
 per_period as (
-    select
-        periods.period_kind, periods.period_start, scoped.scope, scoped.scope_name,
-        scoped.dim_value, scoped.is_total,
-        count(*) as closed_leads,
-        {{ count_if("scoped.outcome = 'lost'") }} as lost_leads,
-        {{ count_if("scoped.outcome = 'churned'") }} as churned_leads
-    from scoped
-    inner join periods on {{ in_period('scoped.closed_on') }}
-    group by 1, 2, 3, 4, 5, 6
+    {{ aggregate_per_period('scoped', 'closed_on', dimension=true, aggregates={
+        'closed_leads': 'count(*)',
+        'lost_leads': count_if("scoped.outcome = 'lost'"),
+        'churned_leads': count_if("scoped.outcome = 'churned'"),
+    }) }}
 ),
 
-series as (
-    select distinct period_kind, scope, scope_name, dim_value, is_total from per_period
-),
-
-filled as (
-    select
-        periods.period_kind,
-        periods.period_start,
-        periods.period_end,
-        periods.period_index,
-        periods.in_trend,
-        series.scope,
-        series.scope_name,
-        series.dim_value as churn_category,
-        series.is_total,
-        coalesce(per_period.closed_leads, 0) as closed_leads,
-        coalesce(per_period.lost_leads, 0) as lost_leads,
-        coalesce(per_period.churned_leads, 0) as churned_leads
-    from series
-    inner join periods on periods.period_kind = series.period_kind
-    left join per_period
-        on per_period.period_kind = series.period_kind
-       and per_period.period_start = periods.period_start
-       and per_period.scope = series.scope and per_period.scope_name = series.scope_name
-       and per_period.dim_value = series.dim_value
-),
-
-shared as (
-    select
-        filled.*,
-        {{ share(
+{{ period_trend(
+    sources=['per_period'],
+    dimension='churn_category',
+    measures={
+        'closed_leads': 'coalesce(per_period.closed_leads, 0)',
+        'lost_leads': 'coalesce(per_period.lost_leads, 0)',
+        'churned_leads': 'coalesce(per_period.churned_leads, 0)',
+    },
+    derived={
+        'share_of_closed': share(
             'closed_leads',
-            "sum(case when not is_total then closed_leads else 0 end) over (partition by period_kind, period_start, scope, scope_name)"
-        ) }} as share_of_closed
-    from filled
-),
-
-with_previous as (
-    select
-        shared.*,
-        {% for column in ['closed_leads', 'share_of_closed'] -%}
-        lag({{ column }}) over (
-            partition by period_kind, scope, scope_name, churn_category order by period_start
-        ) as previous_{{ column }}{% if not loop.last %},{% endif %}
-        {% endfor %}
-    from shared
-)
-
-select
-    period_kind, period_start, period_end, period_index, scope, scope_name, churn_category,
-    is_total, closed_leads, lost_leads, churned_leads, share_of_closed,
-    previous_closed_leads, previous_share_of_closed
-from with_previous
-where in_trend
+            'sum(case when not is_total then closed_leads else 0 end)'
+            ~ ' over (partition by period_kind, period_start, scope, scope_name)'
+        ),
+    },
+    previous=['closed_leads', 'share_of_closed'],
+) }}

@@ -27,73 +27,26 @@ scoped as (
 ),
 
 acquired as (
-    select
-        periods.period_kind, periods.period_start, scoped.scope, scoped.scope_name,
-        scoped.dim_value, scoped.is_total,
-        count(*) as leads_acquired,
-        {{ count_if('scoped.is_won') }} as won_to_date
-    from scoped
-    inner join periods on {{ in_period('scoped.acquired_on') }}
-    group by 1, 2, 3, 4, 5, 6
+    {{ aggregate_per_period('scoped', 'acquired_on', dimension=true, aggregates={
+        'leads_acquired': 'count(*)',
+        'won_to_date': count_if('scoped.is_won'),
+    }) }}
 ),
 
 won as (
-    select
-        periods.period_kind, periods.period_start, scoped.scope, scoped.scope_name,
-        scoped.dim_value, scoped.is_total,
-        count(*) as leads_won
-    from scoped
-    inner join periods on {{ in_period('scoped.first_won_on') }}
-    group by 1, 2, 3, 4, 5, 6
+    {{ aggregate_per_period('scoped', 'first_won_on', dimension=true, aggregates={
+        'leads_won': 'count(*)',
+    }) }}
 ),
 
-series as (
-    select period_kind, scope, scope_name, dim_value, is_total from acquired
-    union
-    select period_kind, scope, scope_name, dim_value, is_total from won
-),
-
-filled as (
-    select
-        periods.period_kind,
-        periods.period_start,
-        periods.period_end,
-        periods.period_index,
-        periods.in_trend,
-        series.scope,
-        series.scope_name,
-        series.dim_value as source_label,
-        series.is_total,
-        coalesce(acquired.leads_acquired, 0) as leads_acquired,
-        coalesce(acquired.won_to_date, 0) as won_to_date,
-        {{ share('acquired.won_to_date', 'acquired.leads_acquired') }} as conversion_to_date,
-        coalesce(won.leads_won, 0) as leads_won
-    from series
-    inner join periods on periods.period_kind = series.period_kind
-    left join acquired
-        on acquired.period_kind = series.period_kind and acquired.period_start = periods.period_start
-       and acquired.scope = series.scope and acquired.scope_name = series.scope_name
-       and acquired.dim_value = series.dim_value
-    left join won
-        on won.period_kind = series.period_kind and won.period_start = periods.period_start
-       and won.scope = series.scope and won.scope_name = series.scope_name
-       and won.dim_value = series.dim_value
-),
-
-with_previous as (
-    select
-        filled.*,
-        {% for column in ['leads_acquired', 'conversion_to_date', 'leads_won'] -%}
-        lag({{ column }}) over (
-            partition by period_kind, scope, scope_name, source_label order by period_start
-        ) as previous_{{ column }}{% if not loop.last %},{% endif %}
-        {% endfor %}
-    from filled
-)
-
-select
-    period_kind, period_start, period_end, period_index, scope, scope_name, source_label,
-    is_total, leads_acquired, won_to_date, conversion_to_date, leads_won,
-    previous_leads_acquired, previous_conversion_to_date, previous_leads_won
-from with_previous
-where in_trend
+{{ period_trend(
+    sources=['acquired', 'won'],
+    dimension='source_label',
+    measures={
+        'leads_acquired': 'coalesce(acquired.leads_acquired, 0)',
+        'won_to_date': 'coalesce(acquired.won_to_date, 0)',
+        'conversion_to_date': share('acquired.won_to_date', 'acquired.leads_acquired'),
+        'leads_won': 'coalesce(won.leads_won, 0)',
+    },
+    previous=['leads_acquired', 'conversion_to_date', 'leads_won'],
+) }}
