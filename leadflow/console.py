@@ -105,8 +105,12 @@ def _validate_line(r: dict[str, Any]) -> str:
 
 def _transform_line(r: dict[str, Any]) -> str:
     routed = sum((r.get("routing") or {}).get("assignments", {}).values())
+    # issue 17: say when only the time-driven models were rebuilt, and why
+    nodes = f"{r.get('nodes', 0)} nodes"
+    if r.get("build") == "time_only":
+        nodes = f"the time-driven models only, {nodes} ({r.get('build_reason')})"
     return (
-        f"dbt build of {r.get('nodes', 0)} nodes: {r.get('failed', 0)} failed, "
+        f"dbt build of {nodes}: {r.get('failed', 0)} failed, "
         f"{r.get('warned', 0)} warnings; {len(r.get('marts') or {})} marts"
         + (f", {routed} leads routed" if routed else "")
     )
