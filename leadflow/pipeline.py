@@ -17,13 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadflow.core import progress
 from leadflow.core import warehouse as warehouse_db
 from leadflow.core.clock import is_forward_run
 from leadflow.core.errors import BuildFailed, MailNotDelivered
 from leadflow.core.settings import Settings, child_environment
+
+if TYPE_CHECKING:  # duckdb comes with it: imported inside the steps only
+    from leadflow.time_only import TimeOnly
 
 __all__ = ["BuildFailed"]  # raised by transform; tests and callers catch it here
 
@@ -262,7 +265,9 @@ class BuildSpec:
     target_dir: Path
 
 
-def _dbt_build(settings: Settings, build: BuildSpec, selection: Any) -> list[dict[str, Any]] | None:
+def _dbt_build(
+    settings: Settings, build: BuildSpec, selection: TimeOnly | None
+) -> list[dict[str, Any]] | None:
     """One `dbt build`: everything, or the time-only selection (a leadflow.time_only.TimeOnly);
     the marts it rebuilt are released only when it passed (BuildFailed otherwise). None: the
     time-only build routed leads (their owners, and so most marts, change): not released."""
