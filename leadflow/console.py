@@ -112,10 +112,12 @@ def _validate_line(r: ValidateResult) -> str:
 
 def _transform_line(r: BuildResult) -> str:
     routed = sum(r.routing.assignments.values())
-    return (
-        f"dbt build of {r.nodes} nodes: {r.failed} failed, "
-        f"{r.warned} warnings; {len(r.marts)} marts"
-        + (f", {routed} leads routed" if routed else "")
+    # issue 17: say when only the time-driven models were rebuilt, and why
+    nodes = f"{r.nodes} nodes"
+    if r.build == "time_only":
+        nodes = f"the time-driven models only, {nodes} ({r.build_reason})"
+    return f"dbt build of {nodes}: {r.failed} failed, {r.warned} warnings; {len(r.marts)} marts" + (
+        f", {routed} leads routed" if routed else ""
     )
 
 

@@ -1,15 +1,20 @@
-"""The marts people read stay the last good build's (C9): a build writes one of two slot schemas,
-and only a build that passed swaps the `marts` views to it, in one transaction.
+"""The marts people read stay the last good build's (C9): a build writes one of two slot schemas
+per mart, and only a build that passed points the `marts` views at what it wrote, in one
+transaction.
 
-`marts.<name>` are views over `marts_a.<name>` or `marts_b.<name>`. A run builds the slot the
-views do not point at; a failed build leaves the views, the mail they feed and the BI snapshot on
-the previous build. The price is a second copy of the marts on disk; nothing is copied.
+`marts.<name>` are views over `marts_a.<name>` or `marts_b.<name>`. A build writes each mart it
+rebuilds into the slot its view does not show; a failed build leaves the views, the mail they
+feed and the BI snapshot on the previous build. The slot is per mart (issue 17): a build of the
+time-driven marts only (leadflow/time_only.py) repoints those, and the others stay where they
+are, so no mart is ever shown from a slot two builds old. The price is a second copy of the
+marts on disk; nothing is copied.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -19,25 +24,47 @@ from leadflow.core import warehouse as warehouse_db
 
 SLOTS = ("marts_a", "marts_b")
 RELEASES = "ops.marts_release"
+_SHOWN = re.compile(r"\bFROM\s+\"?(marts_[ab])\"?\.", re.IGNORECASE)
 
 
 def _ensure_release_table(con: duckdb.DuckDBPyConnection) -> None:
     warehouse_db.ensure_ops_table(con, "marts_release")
 
 
-def current_slot(con: duckdb.DuckDBPyConnection) -> str | None:
-    _ensure_release_table(con)
-    row = con.execute(
-        f"SELECT slot FROM {RELEASES} ORDER BY released_at DESC, rowid DESC LIMIT 1"
+def other_slot(slot: str | None) -> str:
+    return SLOTS[1] if slot == SLOTS[0] else SLOTS[0]
+
+
+def shown_slots(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """mart -> the slot its `marts.<name>` view shows, read from the views themselves (release
+    writes them), so it can never disagree with what readers see."""
+    rows = con.execute(
+        "SELECT view_name, sql FROM duckdb_views() "
+        "WHERE schema_name = 'marts' AND database_name = current_database()"
     ).fetchall()
-    return row[0][0] if row else None
+    shown = {}
+    for name, sql in rows:
+        match = _SHOWN.search(sql or "")
+        if match:
+            shown[name] = match.group(1)
+    return shown
 
 
-def build_slot(warehouse: Path) -> str:
-    """The slot the next build writes: the one the marts do not show."""
-    with warehouse_db.connect(warehouse) as con:
-        current = current_slot(con)
-    return SLOTS[1] if current == SLOTS[0] else SLOTS[0]
+def build_slots(warehouse: Path, rebuilt: Collection[str] | None = None) -> dict[str, str]:
+    """mart -> the slot this build writes (rebuilt marts: the one its view does not show) or
+    reads (the others: where its view shows it). `rebuilt` None: every mart is rebuilt; a mart
+    not named here (no view yet) goes to `default_slot`."""
+    with warehouse_db.connect(warehouse, read_only=True) as con:
+        shown = shown_slots(con)
+    return {
+        name: other_slot(slot) if rebuilt is None or name in rebuilt else slot
+        for name, slot in shown.items()
+    }
+
+
+def default_slot() -> str:
+    """Where a mart with no view yet is built: nothing shows either slot of it."""
+    return SLOTS[0]
 
 
 def _objects(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, str]:
@@ -58,33 +85,47 @@ def project_marts(manifest: Path) -> frozenset[str]:
     )
 
 
-def release(warehouse: Path, slot: str, *, run_id: str, as_of: date, marts: Collection[str]) -> int:
-    """Point every `marts.<name>` of the project's `marts` at the slot just built; returns how
-    many marts it shows. A table a renamed or removed model left in the slot is dropped, so no
-    view keeps showing a mart the project no longer builds."""
+def release(
+    warehouse: Path,
+    slots: Mapping[str, str],
+    *,
+    run_id: str,
+    as_of: date,
+    marts: Collection[str],
+    rebuilt: Collection[str] | None = None,
+) -> int:
+    """Point `marts.<name>` of every mart this build rebuilt (`rebuilt`, None: all of the
+    project's `marts`) at the slot it wrote (`slots`, else `default_slot`); the other marts'
+    views stay as they are. Returns how many marts are shown. A view or slot table of a mart the
+    project no longer defines is dropped, so no view keeps showing a renamed or removed mart."""
+    rebuilt_names = set(marts if rebuilt is None else rebuilt) & set(marts)
     with warehouse_db.connect(warehouse) as con:
         _ensure_release_table(con)
-        in_slot = _objects(con, slot)
-        built = sorted(name for name in in_slot if name in marts)
+        in_slots = {slot: _objects(con, slot) for slot in SLOTS}
+        written = {name: slots.get(name, default_slot()) for name in sorted(rebuilt_names)}
+        built = {name: slot for name, slot in written.items() if name in in_slots[slot]}
         shown = _objects(con, "marts")
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute("CREATE SCHEMA IF NOT EXISTS marts")
             for name, kind in shown.items():  # tables of an older warehouse, marts now gone
-                if kind != "VIEW" or name not in built:
+                if kind != "VIEW" or name not in marts or (name in written and name not in built):
                     con.execute(f'DROP {"VIEW" if kind == "VIEW" else "TABLE"} marts."{name}"')
-            for name, kind in in_slot.items():
-                if name not in marts:
-                    con.execute(f'DROP {"VIEW" if kind == "VIEW" else "TABLE"} {slot}."{name}"')
-            for name in built:
+            for slot, objects in in_slots.items():
+                for name, kind in objects.items():
+                    if name not in marts:
+                        con.execute(f'DROP {"VIEW" if kind == "VIEW" else "TABLE"} {slot}."{name}"')
+            for name, slot in built.items():
                 con.execute(
                     f'CREATE OR REPLACE VIEW marts."{name}" AS SELECT * FROM {slot}."{name}"'
                 )
+            released = "+".join(sorted(set(built.values()))) or default_slot()
             con.execute(
-                f"INSERT INTO {RELEASES} VALUES (?, ?, ?, now()::TIMESTAMP)", [slot, run_id, as_of]
+                f"INSERT INTO {RELEASES} VALUES (?, ?, ?, now()::TIMESTAMP)",
+                [released, run_id, as_of],
             )
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
-    return len(built)
+        return len(shown_slots(con))

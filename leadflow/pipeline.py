@@ -15,7 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,9 +35,10 @@ from leadflow.results import (
     ValidateResult,
 )
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # duckdb comes with them: imported inside the steps only
     from ingest.loader import IngestResult
     from leadflow.publish import PublishResult
+    from leadflow.time_only import TimeOnly
 
 __all__ = ["BuildFailed"]  # raised by transform; tests and callers catch it here
 
@@ -212,7 +213,7 @@ def transform(
     timezone changed since the last build that passed (their kept rows were computed with
     another version): the var `rebuild_staging` (macros/incremental.sql), never dbt's
     --full-refresh, which would recompute the key map's keys (C3) and the routing log."""
-    from leadflow.marts_release import build_slot, project_marts, release
+    from leadflow import time_only
     from leadflow.routing_rules import default_rules_path, load_routing_rules
     from leadflow.run_inputs import code_digest, last_built_code, record_build
 
@@ -223,14 +224,87 @@ def transform(
     full_refresh = full_refresh or last_built_code(settings.warehouse) != code
     routing = load_routing_rules(settings.warehouse, default_rules_path())
     target_dir = settings.data_dir / "dbt" / "target"
-    slot = build_slot(settings.warehouse)
+    build = BuildSpec(as_of, run_id, inputs, routing_enabled, full_refresh, target_dir)
+    started = time.monotonic()
+    # issue 17: nothing loaded since the last good build and no event between its cut-off and
+    # this one's: only the time-driven models change (leadflow/time_only.py)
+    selection = None if full_refresh else time_only.plan(
+        settings.warehouse, target_dir / "manifest.json", as_of=as_of, tz=settings.tz,
+        inputs=inputs, routing_enabled=routing_enabled,
+    )  # fmt: skip
+    reason = selection if isinstance(selection, str) else "full refresh asked or new code"
+    results = None
+    if isinstance(selection, time_only.TimeOnly):
+        results = _dbt_build(settings, build, selection)
+        if results is None:
+            reason = "the time-only build routed leads: their owners change"
+            log.info("run %s: %s; building everything", run_id, reason)
+    if results is None:
+        selection = None
+        results = _dbt_build(settings, build, None)
+    record_build(settings.warehouse, run_id=run_id, code=code, full_refresh=full_refresh)
+    failures = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
+    warnings = [r for r in results if r["status"] == "warn"]
+    from leadflow.load_reports import write_load_reports
+
+    load_reports = write_load_reports(settings, run_id, built=True)  # which lead a row joined
+    return BuildResult(
+        nodes=len(results),
+        failed=len(failures),
+        warned=len(warnings),
+        inputs=inputs,
+        kind=kind,
+        full_refresh=full_refresh,
+        build="time_only" if selection else "full",
+        build_reason=(
+            f"nothing new and no event since the build for {selection.since}"
+            if selection
+            else reason
+        ),
+        routing=Routing(
+            enabled=routing_enabled,
+            assignments=routing_assignments(settings.warehouse, as_of),
+            rules=routing,
+        ),
+        marts=mart_row_counts(settings.warehouse),
+        load_reports=load_reports.count,
+        load_report_index=load_reports.index,
+        seconds=round(time.monotonic() - started, 1),
+    )
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """What one dbt invocation of transform builds with."""
+
+    as_of: date
+    run_id: str
+    inputs: str | None
+    routing_enabled: bool
+    full_refresh: bool
+    target_dir: Path
+
+
+def _dbt_build(
+    settings: Settings, build: BuildSpec, selection: TimeOnly | None
+) -> list[dict[str, Any]] | None:
+    """One `dbt build`: everything, or the time-only selection (a leadflow.time_only.TimeOnly);
+    the marts it rebuilt are released only when it passed (BuildFailed otherwise). None: the
+    time-only build routed leads (their owners, and so most marts, change): not released."""
+    from leadflow import time_only
+    from leadflow.marts_release import build_slots, default_slot, project_marts, release
+
+    rebuilt = selection.marts if selection else None
+    slots = build_slots(settings.warehouse, rebuilt)
     variables = {
-        "as_of": as_of.isoformat(),
+        "as_of": build.as_of.isoformat(),
         "business_timezone": settings.business_timezone,
-        "routing_enabled": routing_enabled,
-        "marts_schema": slot,
-        "rebuild_staging": full_refresh,
+        "routing_enabled": build.routing_enabled,
+        "marts_schema": default_slot(),
+        "mart_slots": slots,
+        "rebuild_staging": build.full_refresh,
     }
+    target_dir = build.target_dir
     command = [
         dbt_executable(), "build", "--exclude-resource-type", "unit_test",
         "--project-dir", str(settings.dbt_project_dir),
@@ -239,17 +313,27 @@ def transform(
         "--log-path", str(settings.data_dir / "dbt" / "logs"),
         "--vars", json.dumps(variables),
     ]  # fmt: skip
+    if selection:
+        command += ["--select", *selection.models]
     # No usage statistics: nothing goes to the network at run time, and dbt then writes no
     # .user.yml into the (read-only in the image) project directory.
     env = child_environment(LEADFLOW_WAREHOUSE=str(settings.warehouse))
     # A build killed before the end leaves the previous build's results: never read those.
     (target_dir / "run_results.json").unlink(missing_ok=True)
-    started = time.monotonic()
+    build_id = time_only.start_build(
+        settings.warehouse,
+        run_id=build.run_id,
+        as_of=build.as_of,
+        inputs=build.inputs,
+        routing_enabled=build.routing_enabled,
+        selection="time_only" if selection else "full",
+    )
+    routed_before = time_only.routing_log_rows(settings.warehouse)
     returncode, output = progress.run_reporting_dbt(
         child_command(command), env, step="transform", log=logging.getLogger("dbt")
     )
     results = _dbt_results(target_dir / "run_results.json")
-    _store_dbt_results(settings, run_id, results)
+    _store_dbt_results(settings, build.run_id, results)
     failures = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
     warnings = [r for r in results if r["status"] == "warn"]
     log.info("dbt build: %s", summarise_dbt_results(results))
@@ -262,29 +346,15 @@ def transform(
             + failure_report(failures)
             + f"\n--- dbt output (last lines) ---\n{tail}"
         )
+    if selection and time_only.routing_log_rows(settings.warehouse) != routed_before:
+        return None
     marts = project_marts(target_dir / "manifest.json")
-    release(settings.warehouse, slot, run_id=run_id, as_of=as_of, marts=marts)
-    record_build(settings.warehouse, run_id=run_id, code=code, full_refresh=full_refresh)
-    from leadflow.load_reports import write_load_reports
-
-    load_reports = write_load_reports(settings, run_id, built=True)  # which lead a row joined
-    return BuildResult(
-        nodes=len(results),
-        failed=len(failures),
-        warned=len(warnings),
-        inputs=inputs,
-        kind=kind,
-        full_refresh=full_refresh,
-        routing=Routing(
-            enabled=routing_enabled,
-            assignments=routing_assignments(settings.warehouse, as_of),
-            rules=routing,
-        ),
-        marts=mart_row_counts(settings.warehouse),
-        load_reports=load_reports.count,
-        load_report_index=load_reports.index,
-        seconds=round(time.monotonic() - started, 1),
-    )
+    release(
+        settings.warehouse, slots, run_id=build.run_id, as_of=build.as_of, marts=marts,
+        rebuilt=rebuilt,
+    )  # fmt: skip
+    time_only.build_passed(settings.warehouse, build_id)
+    return results
 
 
 def build_inputs(settings: Settings) -> str | None:

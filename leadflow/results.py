@@ -56,6 +56,8 @@ class BuildResult:
     inputs: str | None  # the fingerprint of what the build read (leadflow.run_inputs)
     kind: str  # forward, backfill or file (pipeline.run_kind)
     full_refresh: bool
+    build: str  # "full", or "time_only": the time-driven models alone (leadflow/time_only.py)
+    build_reason: str  # why this kind of build: the time-only guard's answer
     routing: Routing
     marts: dict[str, int]  # row counts per released mart
     load_reports: int

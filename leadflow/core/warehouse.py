@@ -51,6 +51,12 @@ OPS_TABLES = {
     ),
     # which marts slot `marts.*` shows (leadflow/marts_release.py)
     "marts_release": "slot VARCHAR, run_id VARCHAR, as_of DATE, released_at TIMESTAMP",
+    # every dbt build begun, its as_of, inputs and selection; passed once released (issue 17:
+    # what the time-only build of leadflow/time_only.py compares with)
+    "dbt_build_log": (
+        "build_id VARCHAR, run_id VARCHAR, as_of DATE, inputs VARCHAR, routing_enabled BOOLEAN, "
+        "selection VARCHAR, started_at TIMESTAMP, passed BOOLEAN"
+    ),
     "load_reports": ", ".join(f"{c} {t}" for c, t in LOAD_REPORT_COLUMNS.items()),
 }
 

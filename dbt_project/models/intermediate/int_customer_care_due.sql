@@ -1,3 +1,4 @@
+{{ config(tags=['time_driven']) }}  {#- uses as_of beyond visibility: rebuilt on a new as_of (leadflow/time_only.py) #}
 -- Customer care due at as_of (R9, C8). Grain: one row per customer and care stream that is due.
 -- For won, not churned customers: the monthly survey, the quarterly report and greetings on key
 -- dates (Spring Festival from the seed calendar, within its window) are due when no care action

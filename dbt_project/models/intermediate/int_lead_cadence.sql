@@ -1,3 +1,4 @@
+{{ config(tags=['time_driven']) }}  {#- uses as_of beyond visibility: rebuilt on a new as_of (leadflow/time_only.py) #}
 -- Cadence state of every lead at as_of (C8, R5, R6, R10, C7). Grain: one row per lead.
 -- Contact stream (open, graded leads):
 --   next_due     = the latest follow-up's agreed next-action date when it has one (R6), else

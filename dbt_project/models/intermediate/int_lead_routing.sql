@@ -1,4 +1,5 @@
-{{ config(materialized='incremental', incremental_strategy='append', full_refresh=false) }}
+{{ config(materialized='incremental', incremental_strategy='append', full_refresh=false,
+          tags=['routing']) }}
 -- Routing log (issue 9, C5, docs/routing.md). Grain: one row per owner assignment routing made;
 -- append-only. Only forward runs route (var routing_enabled, C9); other runs append nothing.
 -- Stored rows are never recomputed, so a re-run or a late file never moves a routed lead, and

@@ -1,3 +1,4 @@
+{{ config(tags=['time_driven']) }}  {#- uses as_of beyond visibility: rebuilt on a new as_of (leadflow/time_only.py) #}
 -- The reporting periods of as_of (C8 Periods, R11): ISO weeks (Monday to Sunday) and calendar
 -- months in business time. Period 1 is the last complete period before as_of's cut-off (it ends
 -- on or before as_of), 2 the one before, ... One period more than the trend shows

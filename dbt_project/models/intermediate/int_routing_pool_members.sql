@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='view', tags=['routing']) }}
 -- Who can take routed leads (C5, docs/routing.md): each pool's members that are active entries of
 -- the owner directory, in round-robin order. An inactive member, or a name not in the directory,
 -- is skipped (and the routing tests flag it). Grain: one row per pool and active member.

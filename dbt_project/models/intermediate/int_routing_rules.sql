@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='view', tags=['routing']) }}
 -- Routing rules (docs/routing.md) with how many fields each must match: a lead takes the first
 -- rule, in rule order, whose every named field holds one of its values; a rule with no field
 -- (field_count 0) is the default. Grain: one row per rule. Empty in builds that do not route.

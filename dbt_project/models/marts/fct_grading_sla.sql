@@ -1,3 +1,4 @@
+{{ config(tags=['time_driven']) }}  {#- uses as_of beyond visibility: rebuilt on a new as_of (leadflow/time_only.py) #}
 -- Grading SLA (R3, C7, C8) of every lead with a known acquisition. Grain: one row per lead.
 --   met      first grade time − acquisition ≤ 24 h
 --   breached by the excess hours; an ungraded lead only once its deadline is before the cut-off

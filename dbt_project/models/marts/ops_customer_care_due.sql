@@ -1,3 +1,4 @@
+{{ config(tags=['time_driven']) }}  {#- uses as_of beyond visibility: rebuilt on a new as_of (leadflow/time_only.py) #}
 -- Customer care due at as_of (R9, C8): one row per won, not churned customer and care stream due
 -- (monthly survey, quarterly report, Spring Festival greeting within its window), with its owner.
 select

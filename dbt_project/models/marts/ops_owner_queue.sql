@@ -1,3 +1,4 @@
+{{ config(tags=['time_driven']) }}  {#- uses as_of beyond visibility: rebuilt on a new as_of (leadflow/time_only.py) #}
 -- Each owner's work for the morning of as_of (C8, C5; docs/interfaces.md: mail and BI read it).
 -- Grain: one row per lead and item type (specify_record: per follow-up record, R7). Items
 -- without a usable owner belong to ops; a specify_record item belongs to the rep who wrote the

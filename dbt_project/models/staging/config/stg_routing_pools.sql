@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='view', tags=['routing']) }}
 -- Routing pools: one row per pool member in round-robin order, with the member's capacity per
 -- business day (NULL = unlimited). Empty with the same columns in builds that do not route.
 {%- set pools = source('config', 'routing_pools') %}

@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='view', tags=['routing']) }}
 -- The values each routing rule accepts, one row per rule, field and value (trimmed, lower-cased
 -- by leadflow.routing_rules). Empty with the same columns in builds that do not route.
 {%- set rule_matches = source('config', 'routing_rule_matches') %}

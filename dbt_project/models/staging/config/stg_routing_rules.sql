@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='view', tags=['routing']) }}
 -- Routing rules (issue 9, docs/routing.md) as leadflow.routing_rules wrote them from
 -- config/routing.yaml before this build. Read only in forward runs (var routing_enabled): builds
 -- that do not route (tests, backfills, the PostgreSQL comparison) need no config tables, so the

@@ -1,4 +1,6 @@
-{{ config(materialized='view') }}
+{{ config(materialized='view', tags=['time_driven']) }}
+-- time_driven: validation rewrites the channel freshness flags of each as_of, even when nothing
+-- was loaded (expectations/freshness.py), so the marts over flags change with as_of (issue 17).
 -- Validation flags (C6) as the lead and data-quality models read them: a view, so the marts see
 -- every flag the validation step wrote without a copy. Grain: one row per flag and validation run.
 select
