@@ -18,7 +18,8 @@
 --
 -- Issue 17, incremental: an activity's result depends on its own record and keys and on the leads
 -- its lookups find, so a build re-resolves only the activities where one of those changed since
--- its last build (W, the newest load then): new or re-versioned activities; activities whose key
+-- its last build (W, the newest load then; everything up to W was resolved then, hence `> W`):
+-- new or re-versioned activities; activities whose key
 -- rows were rebuilt (a key's name count crossed the limit, a domain key gained or lost its
 -- company); activities naming an intake record, export id or key of an intake record that is new,
 -- re-versioned, re-keyed (a merge) or had its keys rebuilt; activities left unresolved (few); and
@@ -57,14 +58,14 @@ touched_intake as materialized (
     select intake_leads.source_record_id
     from intake_leads
     cross join since
-    where intake_leads.loaded_at >= since.loaded_at or intake_leads.mapped_loaded_at >= since.loaded_at
+    where intake_leads.loaded_at > since.loaded_at or intake_leads.mapped_loaded_at > since.loaded_at
 
     union
 
     select keys.source_record_id
     from {{ ref('int_identity_keys') }} as keys
     cross join since
-    where keys.entity = 'intake' and keys.keyed_loaded_at >= since.loaded_at
+    where keys.entity = 'intake' and keys.keyed_loaded_at > since.loaded_at
 ),
 
 touched_leads as (
@@ -95,14 +96,14 @@ re_resolved as (
     select all_activities.entity, all_activities.source_record_id
     from all_activities
     cross join since
-    where all_activities.loaded_at >= since.loaded_at
+    where all_activities.loaded_at > since.loaded_at
 
     union
 
     select keys.entity, keys.source_record_id
     from {{ ref('int_identity_keys') }} as keys
     cross join since
-    where keys.entity <> 'intake' and keys.keyed_loaded_at >= since.loaded_at
+    where keys.entity <> 'intake' and keys.keyed_loaded_at > since.loaded_at
 
     union
 

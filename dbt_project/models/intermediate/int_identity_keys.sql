@@ -58,11 +58,13 @@ stored as (
     from {{ this }}
 ),
 
--- a load since the last build brought the record or a new version of it (all versions are >=)
+-- a load since the last build brought the record or a new version of it: every load up to the
+-- newest this model holds was keyed then (loads are stamped in commit order), so `>`; the staging
+-- models' `>=` would rebuild the whole newest load again, all of a first load's last file
 loaded as (
     select entity, source_record_id
     from all_records
-    where loaded_at >= (select max(loaded_at) from {{ this }})
+    where loaded_at > (select max(loaded_at) from {{ this }})
 ),
 
 recounted as (
