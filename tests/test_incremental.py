@@ -5,13 +5,16 @@ EXCEPT ALL both ways (audit columns aside).
 
 The days: the demo's history; new leads and a follow-up on a known lead; a record that merges
 two known leads, a corrected version of a known follow-up and an owner made inactive; a backfill
-for an earlier date; a late file with events weeks before the others. The key map and the routing
-log keep their history by contract (C3, C5) in both warehouses, so C3 is checked on its own: keys
-never change and every merge is recorded."""
+for an earlier date; a late file with events weeks before the others, with the identity changes
+that reach beyond the new records' own leads (a re-sent record linking two leads, a chain of new
+records, a domain key gaining a company, a mobile crossing the 20-names limit). The key map and
+the routing log keep their history by contract (C3, C5) in both warehouses, so C3 is checked on
+its own: keys never change and every merge is recorded."""
 
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -144,6 +147,64 @@ def late_file(inbox: Path, warehouse: Path, root: Path) -> None:
     )
 
 
+def identity_changes(inbox: Path, warehouse: Path, root: Path) -> None:
+    """What makes identity re-resolve beyond the new records' own leads (C3): a web form
+    re-sent with another lead's email (a known record, no new one, links two leads); two new
+    records that link two leads only through each other (a chain); a known domain + full name
+    at a new company (the domain key gains the company); a known mobile given by 20 new names
+    (the key crosses the 20-names limit and stops linking)."""
+    leads = query(
+        warehouse,
+        "SELECT k.lead_key, min(s.email), min(s.phone) FILTER (WHERE s.phone_kind = 'mobile') "
+        "FROM staging.stg_intake_records s JOIN intermediate.int_lead_key_map k "
+        "USING (source_record_id) GROUP BY k.lead_key HAVING min(s.email) IS NOT NULL "
+        "ORDER BY k.lead_key",
+    )
+    resent, resent_name, resent_at = query(
+        warehouse,
+        "SELECT export_id, person_name, strftime(event_at, '%Y-%m-%dT%H:%M:%SZ') "
+        "FROM staging.stg_intake_records s JOIN intermediate.int_lead_key_map k "
+        f"USING (source_record_id) WHERE channel = 'web_form' AND k.lead_key <> '{leads[0][0]}' "
+        "AND person_name IS NOT NULL AND event_at IS NOT NULL ORDER BY export_id LIMIT 1",
+    )[0]
+    form = {
+        "submission_id": resent,
+        "submitted_at": resent_at,
+        "contact": {"name": resent_name, "phone": "", "email": leads[0][1]},
+        "company": {},
+        "utm": {},
+    }
+    path = inbox / "web_forms_20261124.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([form], ensure_ascii=False), encoding="utf-8")
+    name, domain = query(
+        warehouse,
+        "SELECT person_name, email_domain FROM staging.stg_intake_records s "
+        "JOIN intermediate.int_identity_keys i USING (source_record_id) WHERE i.entity = "
+        "'intake' AND i.key_type = 'domain_person' AND s.company_key IS NOT NULL "
+        "ORDER BY source_record_id LIMIT 1",
+    )[0]
+    mobile = next(phone for _, _, phone in reversed(leads) if phone)
+    scan = ["2026-11-23 10:00", "", "", "", "", "", "", "", "", ""]
+    rows = [
+        [scan[0], "Chain One", "", "", "", "+86 13905719901", leads[1][1], "", "", ""],
+        [scan[0], "Chain Two", "", "", "", "+86 13905719901", leads[2][1], "", "", ""],
+        [scan[0], name, "", "另一家测试有限公司", "", "", f"someone.else@{domain}", "", "", ""],
+    ]
+    rows += [[scan[0], f"{first} Tester", "", "", "", mobile, "", "", "", ""] for first in NAMES]
+    write_csv(inbox / "badge_scans_expo20261123_en.csv", BADGE_HEADER, rows)
+
+
+NAMES = ["Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Gray", "Harper", "Indy"]
+NAMES += ["Jordan", "Kai", "Logan", "Morgan", "Noel", "Oakley", "Parker", "Quinn", "Reese"]
+NAMES += ["Sage", "Taylor"]  # 20 new names: with the lead's own, over the limit
+
+
+def late_file_and_identity_changes(inbox: Path, warehouse: Path, root: Path) -> None:
+    late_file(inbox, warehouse, root)
+    identity_changes(inbox, warehouse, root)
+
+
 @dataclass
 class Step:
     as_of: date
@@ -157,7 +218,7 @@ STEPS = [
     Step(AS_OF + DAY, new_leads),
     Step(AS_OF + 2 * DAY, merge_correct_and_leave),
     Step(AS_OF + DAY, None, today=AS_OF + 2 * DAY),  # a backfill between the forward runs
-    Step(AS_OF + 3 * DAY, late_file),
+    Step(AS_OF + 3 * DAY, late_file_and_identity_changes),
 ]
 
 

@@ -11,7 +11,9 @@
   dbt project or the timezone changed since the last build that passed, and for `leadflow run
   --full-refresh`), not dbt's --full-refresh: that would also recompute the two models that keep
   history by contract, the key map (C3: keys never change) and the routing log (what owners were
-  told), which stay incremental.
+  told), which stay incremental. The same var rebuilds int_identity_keys and
+  int_activity_resolution from all records, and makes the key map compute its components over all
+  records instead of the leads new records can reach (it keeps its keys).
 #}
 {% macro versions_to_build(relation) -%}
     select * from {{ relation }}
