@@ -63,8 +63,11 @@ freshness: install
 		--profiles-dir $(CURDIR)/dbt_project --target-path $(DEMO_DIR)/dbt/target \
 		--log-path $(DEMO_DIR)/dbt/logs --vars '{"as_of": "$(AS_OF)"}'
 
+# Two pytest-xdist workers (the machine's two cores; TEST_WORKERS=0 runs in one process), each
+# taking whole files, so a module fixture is built once; the demo DAG run is shared (conftest.py).
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # dbt on PostgreSQL (issue 7, docs/scale-out.md): starts a local server (installed from Debian if
 # missing), then checks that every mart equals the DuckDB build's. Not part of `make test`.

@@ -339,7 +339,9 @@ def run_dbt(warehouse: Path, work: Path, as_of: str, routing_enabled: bool) -> N
     variables = {"as_of": as_of, "business_timezone": "Asia/Shanghai"}
     variables["routing_enabled"] = routing_enabled
     done = subprocess.run(
-        [str(DBT_BIN), "build", "--project-dir", str(DBT_PROJECT)]
+        # as the pipeline builds: the unit tests, rows aside, run in test_real_exports (per zone)
+        [str(DBT_BIN), "build", "--exclude-resource-type", "unit_test"]
+        + ["--project-dir", str(DBT_PROJECT)]
         + [
             "--profiles-dir",
             str(DBT_PROJECT),
