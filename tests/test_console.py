@@ -19,6 +19,7 @@ def build_result(*, nodes: int, warned: int, marts: dict[str, int]) -> BuildResu
     rules = LoadedRules("routing.yaml", "0" * 64, rules=1, pools=1, pool_members=1)
     return BuildResult(
         nodes=nodes, failed=0, warned=warned, inputs=None, kind="forward", full_refresh=False,
+        build="full", build_reason="new loads",
         routing=Routing(enabled=False, assignments={}, rules=rules), marts=marts,
         load_reports=0, load_report_index=None, seconds=2.5,
     )  # fmt: skip

@@ -28,7 +28,7 @@ from leadflow.core.settings import Settings, child_environment
 from leadflow.marts_release import shown_slots
 from leadflow.results import BuildResult
 from tests.conftest import AS_OF, SEED
-from tests.warehouse_compare import AUDIT_COLUMNS, AUDIT_SUFFIXES, rows_differing
+from tests.warehouse_compare import model_differences
 from tests.workdirs import workdir_settings
 from tools.demo.data import generate
 
@@ -62,39 +62,6 @@ def build(
     pipeline.ingest(settings, run_id)
     pipeline.validate(settings, day.as_of, run_id)
     return pipeline.transform(settings, day.as_of, run_id, full_refresh=full)
-
-
-def differences(left: Path, right: Path) -> dict[str, str]:
-    """Staging and intermediate tables, and the marts as readers see them (the views)."""
-    found: dict[str, str] = {}
-    listing = (
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? AND "
-        "schema_name IN ('staging', 'intermediate') UNION SELECT schema_name, view_name FROM "
-        "duckdb_views() WHERE database_name = ? AND schema_name = 'marts'"
-    )
-    with duckdb.connect(":memory:") as con:
-        con.execute(f"ATTACH '{left}' AS a (READ_ONLY)")
-        con.execute(f"ATTACH '{right}' AS b (READ_ONLY)")
-        names = {c: {f"{s}.{t}" for s, t in con.execute(listing, [c, c]).fetchall()} for c in "ab"}
-        for relation in sorted(names["a"] ^ names["b"]):
-            found[relation] = "only in one"
-        for relation in sorted(names["a"] & names["b"]):
-            schema, name = relation.split(".")
-            columns = [
-                c
-                for (c,) in con.execute(
-                    "SELECT column_name FROM duckdb_columns() WHERE database_name = 'a' AND "
-                    "schema_name = ? AND table_name = ? ORDER BY column_index",
-                    [schema, name],
-                ).fetchall()
-                if not c.endswith(AUDIT_SUFFIXES) and c not in AUDIT_COLUMNS
-            ]
-            select = ", ".join(f'"{c}"' for c in columns)
-            diff = rows_differing(con, select, f'a.{schema}."{name}"', f'b.{schema}."{name}"')
-            if diff:
-                found[relation] = f"{diff} rows differ"
-        assert len(names["a"]) > 60, sorted(names["a"])  # the comparison covers the models
-    return found
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:
@@ -144,7 +111,9 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Pair:
             result.slots.append(slots(time_twin.warehouse))
             result.built.append(build(time_twin, day, monkeypatch, full=False))
             assert build(full_twin, day, monkeypatch, full=True).build == "full"
-            result.diffs.append(differences(time_twin.warehouse, full_twin.warehouse))
+            result.diffs.append(
+                model_differences(time_twin.warehouse, full_twin.warehouse, at_least=60)
+            )
             result.periods.append(
                 query(
                     time_twin.warehouse,

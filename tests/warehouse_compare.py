@@ -68,6 +68,38 @@ def differences(
     return found
 
 
+def model_relations(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
+    """Staging and intermediate tables, and the marts as readers see them (the views)."""
+    rows = con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? "
+        "AND schema_name IN ('staging', 'intermediate') UNION SELECT schema_name, view_name "
+        "FROM duckdb_views() WHERE database_name = ? AND schema_name = 'marts'",
+        [catalog, catalog],
+    ).fetchall()
+    return {f"{schema}.{name}" for schema, name in rows}
+
+
+def model_differences(left: Path, right: Path, *, at_least: int) -> dict[str, object]:
+    """relation -> how it differs, over every staging and intermediate table and every mart view
+    of either warehouse (EXCEPT ALL both ways, audit columns aside). Empty: equal. `at_least`:
+    how many relations the comparison must cover, so it cannot pass by comparing nothing."""
+    found: dict[str, object] = {}
+    with duckdb.connect(":memory:") as con:
+        con.execute(f"ATTACH '{left}' AS a (READ_ONLY)")
+        con.execute(f"ATTACH '{right}' AS b (READ_ONLY)")
+        relations_a, relations_b = model_relations(con, "a"), model_relations(con, "b")
+        for relation in sorted(relations_a ^ relations_b):
+            found[relation] = "only in one"
+        for relation in sorted(relations_a & relations_b):
+            select = ", ".join(f'"{c}"' for c in compared_columns(con, "a", relation))
+            schema, name = relation.split(".")
+            diff = rows_differing(con, select, f'a.{schema}."{name}"', f'b.{schema}."{name}"')
+            if diff:
+                found[relation] = f"{diff} rows differ"
+        assert len(relations_a) > at_least, sorted(relations_a)
+    return found
+
+
 def rows_differing(con: duckdb.DuckDBPyConnection, select: str, a: str, b: str) -> int:
     """Rows of `select` in one relation and not the other, EXCEPT ALL both ways."""
     return con.execute(
