@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leadflow.pipeline import summarise_dbt_results
+from leadflow.dbt_build import summarise_dbt_results
 
 
 def result(unique_id: str, status: str, seconds: float) -> dict:

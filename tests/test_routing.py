@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from leadflow import pipeline
+from leadflow import dbt_build, pipeline
 from leadflow.core.settings import DEFAULT_ROUTING_RULES as DEFAULT_RULES_PATH
 from leadflow.core.settings import load_settings
 from leadflow.routing_rules import (
@@ -182,8 +182,8 @@ def test_transform_routes_only_in_forward_runs(
         commands.append(command)
         return 0, ""
 
-    monkeypatch.setattr(pipeline.progress, "run_reporting_dbt", fake_dbt)
-    monkeypatch.setattr(pipeline, "_store_dbt_results", lambda settings, run_id, results: None)
+    monkeypatch.setattr(dbt_build.progress, "run_reporting_dbt", fake_dbt)
+    monkeypatch.setattr(dbt_build, "store_dbt_results", lambda settings, run_id, results: None)
     monkeypatch.setattr(pipeline, "mart_row_counts", lambda warehouse: {})
     monkeypatch.setattr(pipeline, "routing_assignments", lambda warehouse, as_of: {})
     # no real build, so no manifest: the release shows no marts

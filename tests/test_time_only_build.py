@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from leadflow import pipeline, time_only
+from leadflow import dbt_build, pipeline, time_only
 from leadflow.console import _transform_line
 from leadflow.core.errors import BuildFailed
 from leadflow.core.settings import Settings, child_environment
@@ -300,7 +300,7 @@ def test_the_selection_is_what_dbt_selects(pair: Pair) -> None:
     models, marts = time_only.time_driven_selection(manifest(pair))
     listed = subprocess.run(
         [
-            pipeline.dbt_executable(),
+            dbt_build.dbt_executable(),
             "ls",
             "--resource-type",
             "model",
