@@ -238,7 +238,7 @@ def uses_as_of(node: dict, macros: dict) -> bool:
 
 def test_every_model_that_computes_with_as_of_is_tagged(pair: Pair) -> None:
     m = manifest(pair)
-    models = [n for n in m.nodes.values() if n["resource_type"] == "model"]
+    models = [n for n in m["nodes"].values() if n["resource_type"] == "model"]
     untagged = sorted(
         n["name"]
         for n in models
@@ -277,7 +277,7 @@ VISIBILITY_CALLS = {
 def test_the_guard_reads_every_time_the_models_compare_with_the_cut_off(pair: Pair) -> None:
     m = manifest(pair)
     found = set()
-    for node in m.nodes.values():
+    for node in m["nodes"].values():
         if node["resource_type"] != "model":
             continue
         code = node["raw_code"]

@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='view', tags=['time_driven']) }}  {#- uses as_of beyond visibility: rebuilt on a new as_of (leadflow/time_only.py) #}
 -- The items each lead owes at as_of (C8 queue item types), before owners and wording: the
 -- sections of ops_owner_queue that read no mart. complete_record (from dim_leads' missing
 -- fields), owners, the lead's columns and priority are added there. Only open leads get cadence
