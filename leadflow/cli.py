@@ -401,6 +401,8 @@ def format_summary(summary: dict[str, Any], settings: Settings) -> str:
         summary.get("notify") or {},
     )
     checks, mail = val.get("validation") or {}, notified.get("emails") or {}
+    marts = tra.get("marts", {})
+    width = max(map(len, marts), default=0)  # the row counts in one column
     lines = [
         f"leadflow run {summary.get('run_id')} for as-of {summary.get('as_of')}",
         f"  files ingested      {ing.get('files_ingested', 0)} "
@@ -413,7 +415,7 @@ def format_summary(summary: dict[str, Any], settings: Settings) -> str:
         f"  dbt build           {tra.get('nodes', 0)} nodes, {tra.get('warned', 0)} warnings, "
         f"{tra.get('seconds', 0)} s",
         "  marts built:",
-        *[f"    marts.{name:<24} {count:>8} rows" for name, count in tra.get("marts", {}).items()],
+        *[f"    marts.{name:<{width}} {count:>8} rows" for name, count in marts.items()],
         f"  emails              sent {mail.get('emails_sent', 0)}, written "
         f"{mail.get('emails_written', 0)}, already sent {mail.get('skipped_already_sent', 0)}"
         + (f" ({notified['reason']})" if notified.get("reason") else ""),
