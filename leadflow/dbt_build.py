@@ -60,6 +60,7 @@ class BuildSpec:
     routing_enabled: bool
     full_refresh: bool
     target_dir: Path
+    rebuild_leads: bool = False  # the last build did not pass (macros/lead_increments.sql)
 
 
 def run_build(
@@ -80,6 +81,7 @@ def run_build(
         "marts_schema": default_slot(),
         "mart_slots": slots,
         "rebuild_staging": build.full_refresh,
+        "rebuild_leads": build.rebuild_leads,
     }
     target_dir = build.target_dir
     command = [

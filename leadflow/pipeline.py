@@ -200,7 +200,10 @@ def transform(
     full_refresh = full_refresh or last_built_code(settings.warehouse) != code
     routing = load_routing_rules(settings.warehouse, default_rules_path())
     target_dir = settings.data_dir / "dbt" / "target"
-    build = BuildSpec(as_of, run_id, inputs, routing_enabled, full_refresh, target_dir)
+    rebuild_leads = time_only.last_build_unpassed(settings.warehouse)
+    build = BuildSpec(
+        as_of, run_id, inputs, routing_enabled, full_refresh, target_dir, rebuild_leads
+    )
     started = time.monotonic()
     # issue 17: nothing loaded since the last good build and no event between its cut-off and
     # this one's: only the time-driven models change (leadflow/time_only.py)

@@ -98,6 +98,16 @@ def build_passed(warehouse: Path, build_id: str) -> None:
         con.execute(f"UPDATE {LOG} SET passed = true WHERE build_id = ?", [build_id])
 
 
+def last_build_unpassed(warehouse: Path) -> bool:
+    """The newest build in the log failed or was killed: some lead-level models may have been
+    written ahead of the fingerprints they are kept by (macros/lead_increments.sql)."""
+    if not warehouse.exists():
+        return False
+    with warehouse_db.connect(warehouse, read_only=True) as con:
+        last = last_build(con)
+    return last is not None and not last.passed
+
+
 def last_build(con: duckdb.DuckDBPyConnection) -> LastBuild | None:
     if not warehouse_db.table_exists(con, "ops", "dbt_build_log"):
         return None

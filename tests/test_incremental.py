@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from leadflow import pipeline
+from leadflow import pipeline, time_only
 from leadflow.core.settings import Settings
 from tests.conftest import AS_OF, SEED
 from tests.warehouse_compare import model_differences
@@ -242,6 +242,14 @@ def load_and_build(
 # ------------------------------------------------------------------------- comparing
 
 
+def recomputed_leads(warehouse: Path) -> tuple[int, int]:
+    """Leads the last build recomputed in the lead-level models, and all leads it knew."""
+    return query(
+        warehouse,
+        "SELECT count(*) FILTER (WHERE changed), count(*) FROM intermediate.int_touched_leads",
+    )[0]
+
+
 def test_incremental_builds_equal_full_rebuilds_over_several_days(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -253,6 +261,9 @@ def test_incremental_builds_equal_full_rebuilds_over_several_days(
             built = load_and_build(side, step, tmp_path, monkeypatch)
             assert built.full_refresh is (side.full or number == 0)  # the first is full
         assert model_differences(incremental, full, at_least=40) == {}, f"after step {number}"
+        if number > 0:  # the lead-level models recomputed some leads, not all (issue 17)
+            changed, leads = recomputed_leads(incremental)
+            assert 0 < changed < leads, f"step {number}: {changed} of {leads} leads recomputed"
         if number == 0:
             keys_before = dict(query(incremental, "SELECT source_record_id, lead_key FROM "
                                      "intermediate.int_lead_key_map"))  # fmt: skip
@@ -268,3 +279,32 @@ def test_incremental_builds_equal_full_rebuilds_over_several_days(
     compiled = next((tmp_path / "incremental" / "dbt" / "target" / "compiled").rglob(
         "stg_follow_ups.sql"))  # fmt: skip
     assert "loaded_at >= (select max(loaded_at)" in compiled.read_text(encoding="utf-8")
+    profile = next((tmp_path / "incremental" / "dbt" / "target" / "compiled").rglob(
+        "int_lead_profile.sql"))  # fmt: skip
+    assert "int_touched_leads" in profile.read_text(encoding="utf-8")
+
+
+def test_a_build_after_one_that_did_not_pass_rebuilds_the_lead_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build killed between two lead-level models leaves them out of step with the lead
+    fingerprints; the next build must not trust those, and recomputes every lead."""
+    side = twin(tmp_path / "warehouse", False)
+    load_and_build(side, STEPS[0], tmp_path, monkeypatch)
+    warehouse = side.settings.warehouse
+    with duckdb.connect(str(warehouse)) as con:  # what a killed build can leave behind
+        con.execute(
+            "DELETE FROM intermediate.int_lead_profile WHERE lead_key IN (SELECT "
+            "lead_key FROM intermediate.int_lead_profile ORDER BY lead_key LIMIT 10)"
+        )
+    time_only.start_build(warehouse, run_id="killed", as_of=AS_OF + DAY, inputs=None,
+                          routing_enabled=False, selection="full")  # fmt: skip
+    load_and_build(side, STEPS[1], tmp_path, monkeypatch)
+    changed, leads = recomputed_leads(warehouse)
+    assert changed == leads  # every lead, not only the new day's
+    profiles, visible = query(
+        warehouse,
+        "SELECT (SELECT count(*) FROM intermediate.int_lead_profile), "
+        "(SELECT count(DISTINCT lead_key) FROM intermediate.int_lead_intake_records)",
+    )[0]
+    assert profiles == visible  # the ten lost profiles are back

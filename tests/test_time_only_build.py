@@ -211,7 +211,7 @@ AS_OF_MACROS = {"macro.leadflow.as_of_date", "macro.leadflow.cutoff_utc"}
 AS_OF_MACROS |= {"macro.leadflow.as_of_value"}
 # the visibility macros: their cut-off comparisons are what the guard vouches for
 VISIBILITY_MACROS = {"macro.leadflow.visible_at_cutoff", "macro.leadflow.visible_activities"}
-VISIBILITY_MACROS |= {"macro.leadflow.routing_log_by_lead"}
+VISIBILITY_MACROS |= {"macro.leadflow.routing_log_by_lead", "macro.leadflow.visibility_marks"}
 
 
 def manifest(pair: Pair) -> dict:
@@ -292,6 +292,14 @@ def test_the_guard_reads_every_time_the_models_compare_with_the_cut_off(pair: Pa
     assert found == set(VISIBILITY_CALLS) | routing
     guarded = {(table.split(".")[1], column) for table, column in time_only.VISIBILITY_TIMES}
     assert {c for columns in VISIBILITY_CALLS.values() for c in columns} == guarded
+    # the lead fingerprints (which leads an incremental build recomputes) mark the same times
+    touched = next(n for n in m["nodes"].values() if n["name"] == "int_touched_leads")
+    fingerprinted = {
+        (table, column)
+        for table, columns in re.findall(r"'(stg_[a-z_]+)': \[([^\]]*)\]", touched["raw_code"])
+        for column in re.findall(r"'([a-z_]+)'", columns)
+    }
+    assert fingerprinted == guarded
     assert time_only.ROUTING_LOG == ("intermediate.int_lead_routing", "assigned_at")
 
 

@@ -16,4 +16,5 @@
         on resolution.entity = '{{ entity }}'
        and resolution.source_record_id = activity.source_record_id
     where {{ visible_at_cutoff('activity.' ~ at) }}
+      and {{ touched('resolution.lead_key', with_unresolved=true) }}  {#- issue 17 #}
 {%- endmacro %}

@@ -1,3 +1,4 @@
+{{ lead_incremental_config(with_unresolved=true) }}
 -- Care actions visible at the cut-off (C4: acted_at before it, or timeless), with the lead they
 -- resolve to (C3). Grain: one row per care_action record; unresolved ones are kept (lead_key NULL).
 -- restates_record_id: the timed record a date-only sheet line restates (see restatements()).

@@ -1,3 +1,4 @@
+{{ lead_incremental_config() }}
 -- R7: is each follow-up record specific? Grain: one row per resolved follow-up before the
 -- cut-off (as fct_follow_ups: a sheet line restating a CRM record is that record). Not
 -- specific: feedback empty, shorter than var specific_feedback_min_chars once spaces and
@@ -25,6 +26,7 @@ follow_ups as (
         source_sheet
     from {{ ref('int_follow_ups') }}
     where resolution_status = 'resolved' and restates_record_id is null
+      and {{ touched('lead_key') }}
 )
 
 select

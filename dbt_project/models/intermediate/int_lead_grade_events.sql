@@ -1,3 +1,4 @@
+{{ lead_incremental_config() }}
 -- Every record carrying a grade or grade facts (C7) before the cut-off, on any intake or activity
 -- record. Grain: one row per source record. grade_at = graded_at, else the event time of an
 -- activity record; a grade on an intake row (a sheet's 客户等级) is an observation, not an event at
@@ -34,3 +35,4 @@ where (grade is not null or budget_confirmed is not null or budget_amount is not
        or decision_within_days is not null or decision_chain_known is not null
        or need_clarity is not null)
   and {{ visible_at_cutoff('coalesce(graded_at, event_at)') }}
+  and {{ touched('records.lead_key') }}

@@ -1,3 +1,4 @@
+{{ lead_incremental_config() }}
 -- Grade of every lead at as_of (C7). Grain: one row per lead.
 --   manual grade: the latest record with a grade wins (latest grade time, then load)
 --   else the rule table (seed grade_rules, first matching rule_order) over the latest known facts
@@ -15,6 +16,7 @@ with events as (
             order by {{ newest_first("grade_at") }}
         ) as recency_rank
     from {{ ref('int_lead_grade_events') }} as events
+    where {{ touched('events.lead_key') }}
 ),
 
 picks as (

@@ -1,3 +1,4 @@
+{{ lead_incremental_config() }}
 -- Intake records visible at the cut-off (C4: before it, or timeless), with their lead key.
 -- Grain: one row per intake source_record_id. A lead exists at as_of when it has one such record.
 -- The rankings sort narrow rows, then the wide record joins them (issue 8: sorting every column
@@ -21,6 +22,7 @@ with ranked as (
     inner join {{ ref('int_lead_key_map') }} as key_map
         on key_map.source_record_id = intake.source_record_id
     where {{ visible_at_cutoff('intake.event_at') }}
+      and {{ touched('key_map.lead_key') }}
 )
 
 select

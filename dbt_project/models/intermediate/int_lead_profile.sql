@@ -1,3 +1,4 @@
+{{ lead_incremental_config() }}
 -- One row per lead visible at as_of: acquisition, source and descriptive fields (C3, C8).
 --   acquisition = event time of the earliest timed intake record; none -> unknown (NULL)
 --   source      = that record's source label, else the label of the first-loaded record
@@ -32,6 +33,7 @@ with records as (
             order by {{ newest_first("event_at") }}
         ) as recency_rank
     from {{ ref('int_lead_intake_records') }} as records
+    where {{ touched('records.lead_key') }}
 ),
 
 picks as (

@@ -1,3 +1,4 @@
+{{ lead_incremental_config() }}
 -- Speed to lead (the seed's "fast response to new leads", R1, R7): hours from acquisition to
 -- the lead's first follow-up. Grain: one row per lead visible at as_of. The first follow-up is
 -- the earliest resolved follow-up by contact time (a sheet line restating a CRM record counts
@@ -17,7 +18,7 @@ with firsts as (
         ) as contact_rank
     from {{ ref('int_follow_ups') }}
     where resolution_status = 'resolved' and restates_record_id is null
-      and contacted_at is not null
+      and contacted_at is not null and {{ touched('lead_key') }}
 )
 
 select
@@ -35,3 +36,4 @@ select
     end as hours_to_first_follow_up
 from {{ ref('int_lead_profile') }} as profile
 left join firsts on firsts.lead_key = profile.lead_key and firsts.contact_rank = 1
+where {{ touched('profile.lead_key') }}

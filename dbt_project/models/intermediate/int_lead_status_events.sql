@@ -1,3 +1,4 @@
+{{ lead_incremental_config() }}
 -- Every status a lead was seen in before the cut-off (C8, R8): status records, plus the status
 -- column of intake records (the sheet's 当前状态). Grain: one row per source record with a status.
 -- A status on an intake row is an observation of that row, not an event at acquisition (C8): its
@@ -8,7 +9,7 @@ with observations as (
         lead_key, 'status' as entity, source_record_id, changed_at as event_at, status,
         lost_reason, deal_value, loaded_at, load_id, source_row_number
     from {{ ref('int_status_changes') }}
-    where resolution_status = 'resolved' and status is not null
+    where resolution_status = 'resolved' and status is not null and {{ touched('lead_key') }}
 
     union all
 
@@ -22,7 +23,7 @@ with observations as (
                 status_at, case when status in ('won', 'lost') then closed_at end
             ) as observed_at
         from {{ ref('int_lead_intake_records') }} as intake
-        where status is not null
+        where status is not null and {{ touched('intake.lead_key') }}
     ) as observed
     where {{ visible_at_cutoff('observed_at') }}
 ),

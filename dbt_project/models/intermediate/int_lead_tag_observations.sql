@@ -1,3 +1,4 @@
+{{ lead_incremental_config() }}
 -- Every tag on every visible intake record (R4, R8). Grain: one row per intake record and
 -- normalised tag. Tags are split on the separators people use (`,` `，` `、` `;` `；` `/` `|`,
 -- line breaks) and normalised: width-folded (ＶＩＰ = VIP), case-folded, trimmed; blank pieces
@@ -13,7 +14,7 @@ with tagged as (
             order by {{ oldest_first('event_at') }}
         ) as record_sequence
     from {{ ref('int_lead_intake_records') }}
-    where tags is not null
+    where tags is not null and {{ touched('lead_key') }}
 ),
 
 pieces as (

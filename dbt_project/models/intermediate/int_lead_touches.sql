@@ -1,3 +1,4 @@
+{{ lead_incremental_config() }}
 -- Follow-up activity of every lead before the cut-off (C8). Grain: one row per lead with at least
 -- one resolved follow-up. Touch = any follow-up, answered or not. The latest follow-up (contact
 -- time, then logged time, then load) carries the plan: next action and its agreed date (R6).
@@ -11,6 +12,7 @@ with follow_ups as (
         ) as recency_rank
     from {{ ref('int_follow_ups') }} as follow_ups
     where resolution_status = 'resolved' and restates_record_id is null  -- one touch, not two
+      and {{ touched('lead_key') }}
 )
 
 select
