@@ -57,7 +57,10 @@ CORE_MARTS = (
     "rpt_channel_response",
     "rpt_churn_reasons",
 )
-AUDIT_COLUMNS: dict[str, tuple[str, ...]] = {}  # none of the core marts carries load times/run ids
+# Bookkeeping the reference cannot have: none of the core marts carries load times or run ids;
+# the key map's mapped_loaded_at is the newest load when dbt last wrote the row (an audit column
+# of its incremental build, issue 17), not identity.
+AUDIT_COLUMNS: dict[str, tuple[str, ...]] = {"lead_key_map": ("mapped_loaded_at",)}
 RAW_TABLES = (
     "intake_records",
     "follow_up_records",
@@ -336,7 +339,9 @@ def reference_main(warehouse: str, as_of: str, tz: str) -> None:
 
 
 def compare_marts(warehouse: Path) -> dict[str, str]:
-    """EXCEPT ALL both ways per core mart (and the key map): 'same' or the differing counts."""
+    """EXCEPT ALL both ways per core mart (and the key map): 'same' or the differing counts.
+    A dbt column the reference lacks is a DIFF naming it (the rows are then compared on the
+    columns both have), never an error: a new mart column must show, not crash the run."""
     import duckdb
 
     verdicts = {}
@@ -344,11 +349,14 @@ def compare_marts(warehouse: Path) -> dict[str, str]:
     pairs.append(("lead_key_map", "intermediate.int_lead_key_map", "bench_ref.lead_key_map"))
     with duckdb.connect(str(warehouse)) as con:
         for name, dbt_table, ref_table in pairs:
-            columns = [
+            ref_columns = {r[0] for r in con.execute(f"DESCRIBE {ref_table}").fetchall()}
+            dbt_columns = [
                 r[0]
                 for r in con.execute(f"DESCRIBE {dbt_table}").fetchall()
                 if r[0] not in AUDIT_COLUMNS.get(name, ())
             ]
+            missing = [c for c in dbt_columns if c not in ref_columns]
+            columns = [c for c in dbt_columns if c in ref_columns]
             cols = ", ".join(f'"{c}"' for c in columns)
             only_dbt = con.execute(
                 f"SELECT count(*) FROM (SELECT {cols} FROM {dbt_table} "
@@ -358,8 +366,16 @@ def compare_marts(warehouse: Path) -> dict[str, str]:
                 f"SELECT count(*) FROM (SELECT {cols} FROM {ref_table} "
                 f"EXCEPT ALL SELECT {cols} FROM {dbt_table})"
             ).fetchone()[0]
-            same = only_dbt == 0 and only_ref == 0
-            verdicts[name] = "same" if same else f"DIFF dbt-only {only_dbt} ref-only {only_ref}"
+            rows = f"dbt-only {only_dbt} ref-only {only_ref}"
+            if missing:
+                verdicts[name] = (
+                    f"DIFF reference lacks {len(missing)} column(s) ({', '.join(missing)}), "
+                    f"on the others {rows}"
+                )
+            elif only_dbt or only_ref:
+                verdicts[name] = f"DIFF {rows}"
+            else:
+                verdicts[name] = "same"
         con.execute("DROP SCHEMA bench_ref CASCADE")
     return verdicts
 
