@@ -6,7 +6,8 @@
 -- Inputs, the same as the dbt build's:
 --   raw.*                       the ingested records (latest version per source_record_id, C1)
 --   rules.*                     the dbt seeds (accepted values, cadence, grade rules, care
---                               schedule and calendar, care action types, churn keywords)
+--                               schedule and calendar, care action types, churn keywords,
+--                               follow-up goals R6, vague feedback phrases R7)
 --   bench_ref.previous_key_map  intermediate.int_lead_key_map as it was BEFORE this build (copied
 --                               by run_bench.py; empty on a first run): lead keys never change
 --                               (C3), so identity is incremental state, as in dbt
@@ -16,7 +17,8 @@
 -- Identity (C3) is re-implemented here, connected components included (a recursive CTE that only
 -- revisits nodes whose label changed), and its key map is compared with dbt's too. Constants
 -- mirror the vars of dbt_project.yml: 20 names per key, linking phone kinds, 24 h grading SLA,
--- fallback owner ops. Set before running:
+-- fallback owner ops, specific feedback >= 4 characters and specify_record items for the last 30
+-- days (R7). Set before running:
 --   SET VARIABLE as_of = DATE '2026-11-27'; SET VARIABLE business_timezone = 'Asia/Shanghai';
 -- Output: tables bench_ref.<mart> and bench_ref.lead_key_map. Definitions: C3-C8 of CONTRACTS.md;
 -- each block names the dbt model whose meaning it reproduces.
@@ -33,6 +35,23 @@ CREATE OR REPLACE TEMP MACRO visible(ts) AS (ts IS NULL OR ts < getvariable('cut
 -- "latest first, NULL times last" / "earliest first, NULL times last" as max / min keys
 CREATE OR REPLACE TEMP MACRO late(ts) AS coalesce(ts, '-infinity'::TIMESTAMP);
 CREATE OR REPLACE TEMP MACRO early(ts) AS coalesce(ts, 'infinity'::TIMESTAMP);
+-- What reps type is compared width-folded (NFKC's full-width forms): U+FF01..U+FF5E are ASCII
+-- U+0021..U+007E shifted by 0xFEE0, and the ideographic space U+3000 is a space (R4, R6, R7).
+SET VARIABLE full_width = (SELECT string_agg(chr(cp), '' ORDER BY cp)
+                           FROM range(65281, 65375) AS t(c), LATERAL (SELECT c::INTEGER AS cp))
+                          || chr(12288);
+SET VARIABLE half_width = (SELECT string_agg(chr(cp - 65248), '' ORDER BY cp)
+                           FROM range(65281, 65375) AS t(c), LATERAL (SELECT c::INTEGER AS cp))
+                          || ' ';
+CREATE OR REPLACE TEMP MACRO fold_width(x) AS
+    translate(x, getvariable('full_width'), getvariable('half_width'));
+-- R7: feedback as compared for specificity: width- and case-folded, without spaces, line breaks
+-- and the punctuation below (the set of expectations/specificity.py STRIPPED); NULL if nothing
+-- is left
+SET VARIABLE r7_stripped = ' ' || chr(9) || chr(10) || chr(13)
+    || '.,!?;:~''"()[]{}<>*_-+=/\|#@&^`…。、“”‘’《》【】「」·';
+CREATE OR REPLACE TEMP MACRO r7_text(x) AS
+    nullif(translate(lower(fold_width(x)), getvariable('r7_stripped'), ''), '');
 
 -- ------------------------------------------------------------------ staging (stg_*)
 -- Latest version of each record; blank text is NULL; unknown enumerations are NULL.
@@ -57,7 +76,8 @@ SELECT
     CASE WHEN s.grade IN (SELECT value FROM accepted WHERE field_name = 'grade')
          THEN s.grade END AS grade,
     s.graded_at, s.budget_confirmed, s.budget_amount, s.decision_within_days,
-    s.decision_chain_known, lower(b2n(s.need_clarity)) AS need_clarity
+    s.decision_chain_known, lower(b2n(s.need_clarity)) AS need_clarity,
+    b2n(s.plan_text) AS plan_text  -- R6: the follow-up plan (跟进计划)
 FROM raw.intake_records AS s
 QUALIFY row_number() OVER (
     PARTITION BY s.source_record_id ORDER BY s.loaded_at DESC, s.load_id DESC, s.row_number DESC
@@ -78,6 +98,7 @@ SELECT
         SELECT value FROM accepted WHERE field_name = 'follow_up_channel'
     ) THEN s.follow_up_channel END AS follow_up_channel,
     s.responded, b2n(s.next_action) AS next_action, s.next_action_due, s.logged_at,
+    s.feedback, b2n(s.owner_name) AS actor_name,  -- R7: feedback as written, who wrote it
     CASE WHEN s.grade IN (SELECT value FROM accepted WHERE field_name = 'grade')
          THEN s.grade END AS grade,
     s.graded_at, s.budget_confirmed, s.budget_amount, s.decision_within_days,
@@ -394,7 +415,9 @@ WHERE visible(care.acted_at);
 -- ------------------------------------------------------------------ per lead (C5, C7, C8)
 
 -- int_lead_profile: acquisition = earliest timed record (else first loaded); descriptive fields
--- from the latest record with a valid value
+-- from the latest record with a valid value; R6: the plan's own goal is the text after 目标 /
+-- goal / objective and a colon (any case, width-folded first, so ： is :), up to the next ; or
+-- line break (docs/profile.md)
 CREATE OR REPLACE TEMP TABLE r_profile AS
 WITH per_lead AS (
     SELECT
@@ -415,7 +438,9 @@ WITH per_lead AS (
         arg_max_null(email, (late(event_at), loaded_at, load_id, rn))
             FILTER (WHERE email_valid) AS email,
         arg_max({'owner': owner_name, 'at': event_at}, (late(event_at), loaded_at, load_id, rn))
-            FILTER (WHERE owner_name IS NOT NULL) AS human
+            FILTER (WHERE owner_name IS NOT NULL) AS human,
+        arg_max(plan_text, (late(event_at), loaded_at, load_id, rn))
+            FILTER (WHERE plan_text IS NOT NULL) AS plan_text
     FROM r_iv
     GROUP BY lead_key
 )
@@ -425,7 +450,10 @@ SELECT
     acquisition.on AS acquired_on,
     coalesce(CASE WHEN acquisition.at IS NOT NULL THEN acquisition.label END, first_label)
         AS source_label,
-    person_name, title, company, phone, email, human
+    person_name, title, company, phone, email, human, plan_text,
+    nullif(trim(regexp_extract(
+        fold_width(plan_text), '(?:目标|goal|objective)\s*:\s*([^;\n]+)', 1, 'i'
+    )), '') AS plan_goal
 FROM per_lead;
 
 -- int_lead_owner's routing side: each lead's latest routing up to the cut-off, under its lead key
@@ -546,6 +574,7 @@ LEFT JOIN rule_grade ON rule_grade.lead_key = per_lead.lead_key;
 CREATE OR REPLACE TEMP TABLE r_touches AS
 SELECT
     lead_key,
+    count(*) AS touch_count,
     max(contacted_at) AS last_touch_at,
     bdate(max(contacted_at)) AS last_touch_on,
     arg_max(
@@ -556,7 +585,7 @@ FROM r_fu
 WHERE NOT restated
 GROUP BY lead_key;
 
--- dim_leads + int_lead_owner + int_lead_cadence in one row per lead
+-- dim_leads + int_lead_owner + int_lead_cadence + int_lead_next_goal in one row per lead
 CREATE OR REPLACE TEMP TABLE r_leads AS
 WITH joined AS (
     SELECT
@@ -589,7 +618,14 @@ WITH joined AS (
         cadence.contact_days,
         cadence.content_days,
         cadence.content_material,
-        content.last_content_on
+        content.last_content_on,
+        -- R6: the next follow-up is number touches + 1; its goal is the seed's for that number,
+        -- after the 3rd the seed's for the lead's status; a plan stating its own goal wins
+        coalesce(touches.touch_count, 0) + 1 AS next_follow_up_number,
+        coalesce(goal_by_number.goal_code, goal_by_status.goal_code) AS next_goal_code,
+        CASE WHEN profile.plan_goal IS NOT NULL THEN 'plan'
+             WHEN coalesce(goal_by_number.goal_code, goal_by_status.goal_code) IS NOT NULL
+             THEN 'seed' END AS next_goal_source
     FROM r_profile AS profile
     LEFT JOIN r_status AS status ON status.lead_key = profile.lead_key
     LEFT JOIN r_grades AS grades ON grades.lead_key = profile.lead_key
@@ -610,6 +646,11 @@ WITH joined AS (
         SELECT lead_key, max(acted_on) AS last_content_on
         FROM r_care WHERE care_stream = 'content' GROUP BY lead_key
     ) AS content ON content.lead_key = profile.lead_key
+    LEFT JOIN rules.follow_up_goals AS goal_by_number
+        ON goal_by_number.follow_up_number = coalesce(touches.touch_count, 0) + 1
+    LEFT JOIN rules.follow_up_goals AS goal_by_status
+        ON goal_by_status.follow_up_number IS NULL
+       AND goal_by_status.status = coalesce(status.current.status, 'potential')
 ),
 
 planned AS (
@@ -646,6 +687,37 @@ SELECT
              AND next_due >= getvariable('as_of'), false) AS is_no_plan,
     coalesce(next_content_due <= getvariable('as_of'), false) AS is_nurture_due
 FROM planned;
+
+-- int_follow_up_specificity (R7), for the queue only: each counted follow-up (resolved, not a
+-- restatement) contacted (business date) in the last 30 days whose record is not specific, and
+-- why: its feedback is empty, one of seed vague_feedback_phrases, or shorter than 4 characters,
+-- all compared as r7_text (older follow-ups make no queue item, so they are not judged here)
+CREATE OR REPLACE TEMP TABLE r_recent_vague_fu AS
+WITH recent AS (
+    SELECT
+        lead_key, source_record_id, actor_name, contacted_at, follow_up_channel, feedback,
+        r7_text(feedback) AS feedback_text
+    FROM r_fu
+    WHERE NOT restated AND contacted_on >= getvariable('as_of') - 30
+),
+
+phrases AS (
+    SELECT DISTINCT r7_text(phrase) AS phrase_text FROM rules.vague_feedback_phrases
+),
+
+judged AS (
+    SELECT
+        recent.*,
+        CASE
+            WHEN recent.feedback_text IS NULL THEN 'empty'
+            WHEN phrases.phrase_text IS NOT NULL THEN 'vague_phrase'
+            WHEN length(recent.feedback_text) < 4 THEN 'too_short'
+        END AS vague_reason
+    FROM recent
+    LEFT JOIN phrases ON phrases.phrase_text = recent.feedback_text
+)
+
+SELECT * FROM judged WHERE vague_reason IS NOT NULL;
 
 -- ------------------------------------------------------------------ marts
 
@@ -699,60 +771,88 @@ care_due AS (
     GROUP BY leads.lead_key
 ),
 
--- structured columns only (issue 15): codes, dates and numbers the email words
+-- structured columns only (issue 15): codes, dates and numbers the email words. Each item type
+-- names the columns it carries (UNION ALL BY NAME); the others are NULL.
 items AS (
+    -- C8 overdue / due today: the contact stream's next due, agreed (R6) or by cadence (R5)
     SELECT
         lead_key,
         CASE WHEN is_overdue THEN 'overdue' ELSE 'due_today' END AS item_type,
         CASE WHEN next_action_due IS NOT NULL THEN 'agreed' ELSE 'cadence' END AS due_basis,
-        contact_days, next_due, days_overdue, days_overdue AS days_past_due,
-        NULL::TIMESTAMP AS grade_due_at, NULL::TIMESTAMP AS waiting_since,
-        NULL::DATE AS survey_due_on, NULL::DATE AS report_due_on, NULL::DATE AS greeting_due_on,
-        NULL::VARCHAR AS greeting_occasion, NULL::VARCHAR AS content_kind,
-        NULL::DATE AS last_content_on, NULL::VARCHAR AS missing_fields
+        contact_days, next_due, days_overdue, days_overdue AS days_past_due
     FROM r_leads
     WHERE is_overdue OR is_due_today
-    UNION ALL
-    SELECT lead_key, 'no_plan', 'cadence', contact_days, next_due, days_overdue, days_overdue,
-        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    UNION ALL BY NAME
+    -- C8 no plan: the latest follow-up agreed no next step (R6)
+    SELECT lead_key, 'no_plan' AS item_type, 'cadence' AS due_basis, contact_days, next_due,
+        days_overdue, days_overdue AS days_past_due
     FROM r_leads
     WHERE is_no_plan
-    UNION ALL
+    UNION ALL BY NAME
+    -- R10 nurture: the grade's content stream
     SELECT
-        leads.lead_key, 'nurture_due', NULL, NULL, leads.next_content_due, NULL,
+        leads.lead_key, 'nurture_due' AS item_type, leads.next_content_due AS next_due,
         CASE WHEN leads.next_content_due < getvariable('as_of')
-             THEN date_diff('day', leads.next_content_due, getvariable('as_of')) ELSE 0 END,
-        NULL, NULL, NULL, NULL, NULL, NULL, cadence.content_kind, leads.last_content_on, NULL
+             THEN date_diff('day', leads.next_content_due, getvariable('as_of')) ELSE 0 END
+            AS days_past_due,
+        cadence.content_kind, leads.last_content_on
     FROM r_leads AS leads
     LEFT JOIN rules.cadence_by_grade AS cadence ON cadence.grade = leads.grade
     WHERE leads.is_nurture_due
-    UNION ALL
+    UNION ALL BY NAME
+    -- C7 grade_lead: ungraded open leads, due 24 h after acquisition (R3)
     SELECT
-        lead_key, 'grade_lead', NULL, NULL, grade_due_on, NULL,
+        lead_key, 'grade_lead' AS item_type, grade_due_on AS next_due,
         CASE WHEN grade_due_on < getvariable('as_of')
-             THEN date_diff('day', grade_due_on, getvariable('as_of')) ELSE 0 END,
-        grade_due_at, acquired_at, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+             THEN date_diff('day', grade_due_on, getvariable('as_of')) ELSE 0 END AS days_past_due,
+        grade_due_at, acquired_at AS waiting_since
     FROM r_leads
     WHERE is_open AND grade IS NULL
-    UNION ALL
-    SELECT lead_key, 'complete_record', NULL, NULL, NULL, NULL, NULL, NULL, acquired_at,
-        NULL, NULL, NULL, NULL, NULL, NULL, missing_fields
+    UNION ALL BY NAME
+    -- C6 complete_record: what the resolved lead lacks, open leads and customers
+    SELECT lead_key, 'complete_record' AS item_type, acquired_at AS waiting_since, missing_fields
     FROM r_leads
     WHERE missing_fields IS NOT NULL AND (is_open OR is_customer)
-    UNION ALL
-    SELECT lead_key, 'care_due', NULL, NULL, due_by, NULL,
+    UNION ALL BY NAME
+    -- R9 care_due: one row per customer, each stream's due date side by side
+    SELECT lead_key, 'care_due' AS item_type, due_by AS next_due,
         CASE WHEN due_by < getvariable('as_of')
-             THEN date_diff('day', due_by, getvariable('as_of')) ELSE 0 END,
-        NULL, NULL, survey_due_on, report_due_on, greeting_due_on, greeting_occasion,
-        NULL, NULL, NULL
+             THEN date_diff('day', due_by, getvariable('as_of')) ELSE 0 END AS days_past_due,
+        survey_due_on, report_due_on, greeting_due_on, greeting_occasion
     FROM care_due
+    UNION ALL BY NAME
+    -- R7 specify_record: one per vague follow-up of the last 30 days, waiting since its contact
+    SELECT lead_key, 'specify_record' AS item_type, contacted_at AS waiting_since,
+        source_record_id AS record_id, actor_name AS record_actor, contacted_at AS record_at,
+        follow_up_channel AS record_channel, feedback, vague_reason
+    FROM r_recent_vague_fu
+),
+
+placed AS (
+    SELECT
+        items.*,
+        -- C5: the lead's owner; R7: a specify_record item goes to the rep who wrote the record
+        -- when the directory has them active (never to ops by name). As in dbt, a writer without
+        -- an address or language in the directory falls back on the lead owner's.
+        coalesce(writers.owner_name, leads.owner_name) AS owner_name,
+        coalesce(writers.email, owners.email) AS owner_email,
+        coalesce(writers.language, owners.language) AS owner_language,
+        item_types.sort_order AS item_sort_order,
+        items.item_type IN ('overdue', 'due_today', 'no_plan') AS follow_up_item
+    FROM items
+    INNER JOIN r_leads AS leads ON leads.lead_key = items.lead_key
+    LEFT JOIN r_owners AS owners ON owners.owner_name = leads.owner_name
+    LEFT JOIN r_owners AS writers
+        ON writers.owner_name = items.record_actor
+       AND coalesce(writers.active, true)
+       AND writers.owner_name <> 'ops'
+    LEFT JOIN accepted AS item_types
+        ON item_types.field_name = 'item_type' AND item_types.value = items.item_type
 )
 
 SELECT
     getvariable('as_of') AS as_of,
-    leads.owner_name,
-    owners.email AS owner_email,
-    owners.language AS owner_language,
+    items.owner_name, items.owner_email, items.owner_language,
     items.lead_key, items.item_type,
     coalesce(leads.acquired_at >= getvariable('cutoff') - INTERVAL 1 DAY, false)
         OR coalesce(leads.owner_assigned_at > getvariable('cutoff') - INTERVAL 1 DAY, false)
@@ -761,10 +861,11 @@ SELECT
     leads.last_touch_at, leads.next_action, items.next_due,
     CAST(items.days_overdue AS INTEGER) AS days_overdue,
     CAST(row_number() OVER (
-        PARTITION BY leads.owner_name
+        PARTITION BY items.owner_name
         ORDER BY CASE WHEN items.item_type = 'overdue' AND leads.grade = 'A' THEN 0 ELSE 1 END,
-                 items.days_past_due DESC NULLS LAST, item_types.sort_order,
-                 leads.grade NULLS LAST, items.next_due NULLS LAST, items.lead_key
+                 items.days_past_due DESC NULLS LAST, items.item_sort_order,
+                 leads.grade NULLS LAST, items.next_due NULLS LAST, items.lead_key,
+                 items.record_id NULLS FIRST
     ) AS INTEGER) AS priority,
     CAST(items.days_past_due AS INTEGER) AS days_past_due,
     items.due_basis,
@@ -775,12 +876,21 @@ SELECT
     CASE WHEN items.item_type = 'grade_lead' THEN leads.routing_unassigned_reason END
         AS routing_unassigned_reason,
     items.missing_fields, items.survey_due_on, items.report_due_on, items.greeting_due_on,
-    items.greeting_occasion, items.content_kind, items.last_content_on
-FROM items
-INNER JOIN r_leads AS leads ON leads.lead_key = items.lead_key
-LEFT JOIN r_owners AS owners ON owners.owner_name = leads.owner_name
-LEFT JOIN accepted AS item_types
-    ON item_types.field_name = 'item_type' AND item_types.value = items.item_type;
+    items.greeting_occasion, items.content_kind, items.last_content_on,
+    -- R6: the plan and the goal of the next follow-up, on follow-up items only; the goal is the
+    -- plan's own (plan_goal) or else the seed's (goal_code)
+    CASE WHEN follow_up_item THEN leads.plan_text END AS plan_text,
+    CAST(CASE WHEN follow_up_item THEN leads.next_follow_up_number END AS INTEGER)
+        AS follow_up_number,
+    CASE WHEN follow_up_item THEN leads.next_goal_source END AS goal_source,
+    CASE WHEN follow_up_item AND leads.next_goal_source = 'seed' THEN leads.next_goal_code END
+        AS goal_code,
+    CASE WHEN follow_up_item AND leads.next_goal_source = 'plan' THEN leads.plan_goal END
+        AS plan_goal,
+    -- R7: the record to make specific, on specify_record items only
+    items.record_id, items.record_at, items.record_channel, items.feedback, items.vague_reason
+FROM placed AS items
+INNER JOIN r_leads AS leads ON leads.lead_key = items.lead_key;
 
 -- rpt_source_conversion: won / leads and intent-or-won / leads per source and acquisition month
 CREATE OR REPLACE TABLE bench_ref.rpt_source_conversion AS
