@@ -325,7 +325,7 @@ def reference_main(warehouse: str, as_of: str, tz: str) -> None:
     from leadflow.core.warehouse import connect
 
     script = REFERENCE_SQL.read_text(encoding="utf-8")
-    # The settings dbt runs with (dbt_project/profiles.yml): the same memory cap, no row order.
+    # As dbt runs (dbt_project/profiles.yml): no row order; its memory cap is below.
     with connect(warehouse) as con:
         con.execute("SET preserve_insertion_order = false")
         # At 1M the reference's temporary tables need about 8 GB (they do not spill: an Out of
