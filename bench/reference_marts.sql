@@ -98,7 +98,7 @@ SELECT
         SELECT value FROM accepted WHERE field_name = 'follow_up_channel'
     ) THEN s.follow_up_channel END AS follow_up_channel,
     s.responded, b2n(s.next_action) AS next_action, s.next_action_due, s.logged_at,
-    s.feedback, b2n(s.owner_name) AS actor_name,  -- R7: feedback as written, who wrote it
+    s.rowid AS raw_row,  -- R7 reads feedback and writer back for recent follow-ups only
     CASE WHEN s.grade IN (SELECT value FROM accepted WHERE field_name = 'grade')
          THEN s.grade END AS grade,
     s.graded_at, s.budget_confirmed, s.budget_amount, s.decision_within_days,
@@ -691,14 +691,17 @@ FROM planned;
 -- int_follow_up_specificity (R7), for the queue only: each counted follow-up (resolved, not a
 -- restatement) contacted (business date) in the last 30 days whose record is not specific, and
 -- why: its feedback is empty, one of seed vague_feedback_phrases, or shorter than 4 characters,
--- all compared as r7_text (older follow-ups make no queue item, so they are not judged here)
+-- all compared as r7_text (older follow-ups make no queue item, so they are not judged here).
+-- The feedback (as written) and its writer come from the raw row of the follow-up's version:
+-- carried through r_follow_up and r_fu for every follow-up they would cost memory at 1M.
 CREATE OR REPLACE TEMP TABLE r_recent_vague_fu AS
 WITH recent AS (
     SELECT
-        lead_key, source_record_id, actor_name, contacted_at, follow_up_channel, feedback,
-        r7_text(feedback) AS feedback_text
-    FROM r_fu
-    WHERE NOT restated AND contacted_on >= getvariable('as_of') - 30
+        fu.lead_key, fu.source_record_id, b2n(raw_fu.owner_name) AS actor_name, fu.contacted_at,
+        fu.follow_up_channel, raw_fu.feedback, r7_text(raw_fu.feedback) AS feedback_text
+    FROM r_fu AS fu
+    INNER JOIN raw.follow_up_records AS raw_fu ON raw_fu.rowid = fu.raw_row
+    WHERE NOT fu.restated AND fu.contacted_on >= getvariable('as_of') - 30
 ),
 
 phrases AS (
