@@ -23,7 +23,9 @@ AUDIT_COLUMNS = frozenset({"flag_id"})
 # Build bookkeeping, not a model of the data: which leads this build recomputed (issue 17; every
 # lead in a full build, the changed ones in an incremental one), by a hash that differs between
 # DuckDB and PostgreSQL. The models it drives are compared.
-BUILD_STATE = frozenset({"intermediate.int_touched_leads"})
+BUILD_STATE = frozenset(
+    {"intermediate.int_touched_leads", "intermediate.int_touched_routing_leads"}
+)
 
 
 def base_tables(con: duckdb.DuckDBPyConnection, catalog: str, schemas: tuple[str, ...]) -> set:

@@ -15,16 +15,58 @@
   did not pass, so some of these models may be ahead of the fingerprints) rebuild them from all rows.
 #}
 
-{% macro lead_incremental_config(with_unresolved=false) -%}
+{% macro lead_incremental_config(with_unresolved=false, with_routing=false) -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
         full_refresh=(true if rebuild_lead_models() else none),
-        pre_hook="{{ delete_changed_lead_rows(" ~ with_unresolved ~ ") }}"
+        pre_hook="{{ delete_changed_lead_rows(" ~ with_unresolved ~ ", " ~ with_routing ~ ") }}"
     ) }}
     {#- the ref inside touched() is only rendered in incremental builds; dbt learns the edge here #}
     -- depends_on: {{ ref('int_touched_leads') }}
+    {%- if with_routing %}
+    -- depends_on: {{ ref('int_touched_routing_leads') }}
+    {%- endif %}
+{%- endmacro %}
+
+{# A lead-level model over the reporting periods (grain: period and lead): besides the changed
+   leads' rows, a build deletes the rows of periods that are no longer the report's (as_of moved
+   into a new week or month) and computes every lead for a period it holds no row of, so a new
+   as_of within the same week and month recomputes only the changed leads. #}
+{% macro period_incremental_config() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        full_refresh=(true if rebuild_lead_models() else none),
+        pre_hook="{{ delete_changed_period_rows() }}"
+    ) }}
+    -- depends_on: {{ ref('int_touched_leads') }}
+{%- endmacro %}
+
+{% macro delete_changed_period_rows() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where {{ touched('lead_key') }}
+       or (period_kind, period_index, period_start) not in (
+           select period_kind, period_index, period_start from {{ ref('int_report_periods') }}
+       )
+    {%- endif -%}
+{%- endmacro %}
+
+{# Whether the period row `alias` is one the kept table holds no row of: true in a full build. #}
+{% macro period_is_new(alias) -%}
+    {%- if is_incremental() -%}
+    not exists (
+        select 1 from {{ this }} as kept
+        where kept.period_kind = {{ alias }}.period_kind
+          and kept.period_index = {{ alias }}.period_index
+          and kept.period_start = {{ alias }}.period_start
+    )
+    {%- else -%}
+    (1 = 1)
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro rebuild_lead_models() -%}
@@ -32,19 +74,23 @@
 {%- endmacro %}
 
 {# A predicate: true in a full build; in an incremental build, the lead is one that changed (or,
-   with_unresolved, the row resolves to no lead). #}
-{% macro touched(lead_key, with_unresolved=false) -%}
+   with_unresolved, the row resolves to no lead; with_routing, the lead's routing log moved:
+   int_touched_routing_leads, for the models with owner assignments). #}
+{% macro touched(lead_key, with_unresolved=false, with_routing=false) -%}
     {%- if is_incremental() -%}
     ({{ lead_key }} in (select lead_key from {{ ref('int_touched_leads') }} where changed)
+        {%- if with_routing %}
+        or {{ lead_key }} in (select lead_key from {{ ref('int_touched_routing_leads') }} where changed)
+        {%- endif %}
         {%- if with_unresolved %} or {{ lead_key }} is null{% endif %})
     {%- else -%}
     (1 = 1)
     {%- endif -%}
 {%- endmacro %}
 
-{% macro delete_changed_lead_rows(with_unresolved) -%}
+{% macro delete_changed_lead_rows(with_unresolved, with_routing=false) -%}
     {%- if is_incremental() -%}
-    delete from {{ this }} where {{ touched('lead_key', with_unresolved) }}
+    delete from {{ this }} where {{ touched('lead_key', with_unresolved, with_routing) }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -7,8 +7,15 @@
 -- Simplification: the lead's grade is its current grade when it was graded before the end (or
 -- its grade time is unknown); a grade change within the trend is not replayed.
 -- Grain: one row per period kind, period_start and lead overdue at that period's end.
+-- Incremental (issue 17, macros/lead_increments.sql): the periods end on or before as_of, so a
+-- lead's rows change only with its records or when as_of enters a new week or month; a build
+-- computes the changed leads, and every lead for a period the table holds no row of.
+{{ period_incremental_config() }}
 with periods as (
-    select period_kind, period_index, period_start, period_end from {{ ref('int_report_periods') }}
+    select
+        period_kind, period_index, period_start, period_end,
+        {{ period_is_new('report_periods') }} as is_new_period
+    from {{ ref('int_report_periods') }} as report_periods
 ),
 
 leads as (
@@ -37,23 +44,26 @@ open_at_end as (
       and not (leads.is_closed_lost and (leads.status_changed_on is null
                                          or leads.status_changed_on < periods.period_end))
       and (leads.first_graded_on is null or leads.first_graded_on < periods.period_end)
+      and (periods.is_new_period or {{ touched('leads.lead_key') }})
 ),
 
 follow_ups as (
+    -- only the follow-ups of leads open at the period's end: the rest are never overdue
     select
-        periods.period_kind,
-        periods.period_start,
+        open_at_end.period_kind,
+        open_at_end.period_start,
         follow_ups.lead_key,
         follow_ups.contacted_on,
         follow_ups.next_action_due,
         row_number() over (
-            partition by periods.period_kind, periods.period_start, follow_ups.lead_key
+            partition by open_at_end.period_kind, open_at_end.period_start, follow_ups.lead_key
             order by follow_ups.contacted_at desc nulls last, follow_ups.logged_at desc nulls last,
                      follow_ups.loaded_at desc, follow_ups.source_record_id desc
         ) as recency_rank
     from {{ ref('int_follow_ups') }} as follow_ups
-    inner join periods
-        on follow_ups.contacted_on is null or follow_ups.contacted_on < periods.period_end
+    inner join open_at_end
+        on open_at_end.lead_key = follow_ups.lead_key
+       and (follow_ups.contacted_on is null or follow_ups.contacted_on < open_at_end.period_end)
     where follow_ups.resolution_status = 'resolved' and follow_ups.restates_record_id is null
 ),
 
