@@ -9,7 +9,8 @@ whole parts, 3.4 GB with half ones). The parent, which closed its own connection
 writing process or many reading ones), writes the flags; the results go back to one worker, which
 already has GX imported, to build the Data Docs, so the parent never imports GX (~9 s of CPU
 that two busy cores would otherwise share). The stored results are the ones the one-process
-path stores (`validate.store_for_docs`), so the Data Docs page is the same.
+path stores (`validate.store_for_docs`), so the Data Docs pages are the same but for a batch
+of more than `PART_ROWS // workers` rows, shown in more (smaller) parts.
 
 When it pays (bench/bench_validate.py --mix, bench/README.md): two workers cost 7-11 s more CPU
 than one process (one more GX import, two interpreter start-ups), so they win only where the
