@@ -197,7 +197,8 @@ def run_one(
         f"({rows / elapsed:,.0f} rows/s), CPU {cpu:.1f} s (this process {own_cpu:.1f} s"
         f"{f', workers {workers_cpu} s' if workers_cpu else ''}), {row_flags:,} row flags, "
         f"peak RSS {peak_mb:,.0f} MB "
-        f"(largest worker {child_mb:,.0f} MB; tree {tree.peak / 2**20:,.0f} MB) "
+        f"(largest worker {child_mb:,.0f} MB; tree {tree.peak / 2**20:,.0f} MB, "
+        f"workers together {tree.peak_children / 2**20:,.0f} MB) "
         f"[{f'GX import apart {imported:.1f} s' if warm_gx else 'GX import included'}, "
         f"synthetic data {built:.1f} s; "
         f"uptime {os.getloadavg()[0]:.1f}]",
