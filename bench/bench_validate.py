@@ -9,9 +9,11 @@
 of 6.4M rows), web forms 19 %, badge scans 16 %, referrals 12 %: what the two
 validation workers split (issue 17); without it, one web-form batch (always one process).
 Each size runs in a fresh process, so peak RSS is that size's own (`ru_maxrss` of the process
-and, separately, of its largest child: the workers). Prints the validate_loads wall time (GX
-import and context, read, validate, write flags, Data Docs: what a run pays; `--warm-gx` imports
-GX first and prints its time apart), rows/s and peak RSS; `-v` adds the per-step log lines.
+and, separately, of its largest child: the workers; and the tree's, this process and its workers
+together, sampled every 0.1 s: what a memory budget is about). Prints the validate_loads wall
+time (GX import and context, read, validate, write flags, Data Docs: what a run pays;
+`--warm-gx` imports GX first and prints its time apart), rows/s and peak RSS; `-v` adds the
+per-step log lines.
 """
 
 from __future__ import annotations
@@ -161,20 +163,23 @@ def run_one(
 
             imported = time.perf_counter() - started
 
+        from run_bench import TreeRssSampler  # bench/ is this script's sys.path[0]
+
         from expectations.validate import validate_loads
 
-        started = time.perf_counter()
-        summary = validate_loads(
-            warehouse,
-            ["L-bench"],
-            channels_dir=ROOT / "ingest" / "channels",
-            as_of=AS_OF,
-            business_timezone="Asia/Shanghai",
-            reports_dir=Path(tmp) / "reports",
-            run_id="bench",
-            **({} if min_rows is None else {"parallel_min_rows": min_rows}),
-        )
-        elapsed = time.perf_counter() - started
+        with TreeRssSampler() as tree:
+            started = time.perf_counter()
+            summary = validate_loads(
+                warehouse,
+                ["L-bench"],
+                channels_dir=ROOT / "ingest" / "channels",
+                as_of=AS_OF,
+                business_timezone="Asia/Shanghai",
+                reports_dir=Path(tmp) / "reports",
+                run_id="bench",
+                **({} if min_rows is None else {"parallel_min_rows": min_rows}),
+            )
+            elapsed = time.perf_counter() - started
     own, children = (
         resource.getrusage(r) for r in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
     )
@@ -192,7 +197,8 @@ def run_one(
         f"({rows / elapsed:,.0f} rows/s), CPU {cpu:.1f} s (this process {own_cpu:.1f} s"
         f"{f', workers {workers_cpu} s' if workers_cpu else ''}), {row_flags:,} row flags, "
         f"peak RSS {peak_mb:,.0f} MB "
-        f"(largest worker {child_mb:,.0f} MB) "
+        f"(largest worker {child_mb:,.0f} MB; tree {tree.peak / 2**20:,.0f} MB, "
+        f"workers together {tree.peak_children / 2**20:,.0f} MB) "
         f"[{f'GX import apart {imported:.1f} s' if warm_gx else 'GX import included'}, "
         f"synthetic data {built:.1f} s; "
         f"uptime {os.getloadavg()[0]:.1f}]",

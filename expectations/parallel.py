@@ -3,11 +3,14 @@
 Each worker ("spawn": no copy of the parent's DuckDB or GX state) opens the warehouse read-only
 with its share of the streaming memory cap, validates whole batches (a batch's duplicate check
 spans all its parts) one part at a time, biggest batch first, and returns each part's flags and
-its trimmed GX result as JSON. The parent, which closed its own connection (DuckDB: one writing
-process or many reading ones), writes the flags; the results go back to one worker, which
+its trimmed GX result as JSON. Its parts are `PART_ROWS // workers` rows, so that the workers
+together hold about what one process holds (the 1M-lead load: 4.5 GB of process tree with
+whole parts, 3.4 GB with half ones). The parent, which closed its own connection (DuckDB: one
+writing process or many reading ones), writes the flags; the results go back to one worker, which
 already has GX imported, to build the Data Docs, so the parent never imports GX (~9 s of CPU
 that two busy cores would otherwise share). The stored results are the ones the one-process
-path stores (`validate.store_for_docs`), so the Data Docs page is the same.
+path stores (`validate.store_for_docs`), so the Data Docs pages are the same but for a batch
+of more than `PART_ROWS // workers` rows, shown in more (smaller) parts.
 
 When it pays (bench/bench_validate.py --mix, bench/README.md): two workers cost 7-11 s more CPU
 than one process (one more GX import, two interpreter start-ups), so they win only where the
@@ -41,13 +44,13 @@ log = logging.getLogger(__name__)
 
 # Below this many rows one process is faster: see the module docstring and bench/README.md.
 PARALLEL_MIN_ROWS = 200_000
-# A worker's DuckDB share of the streaming cap must hold the read of one part (500k rows, the
-# duplicate check's grouping spilled beyond it): below this the load stays in one process.
+# A worker's DuckDB share of the streaming cap must hold the read of one part (the duplicate
+# check's grouping spilled beyond it): below this the load stays in one process.
 MIN_WORKER_MEMORY_BYTES = 256 * 2**20
-# What one process validating 500k-row parts holds at its peak (frames, GX's copies, flags):
-# 2.9 GB at 1M leads in one process (bench/README.md). Two workers hold that each, so they start
-# only when the machine has it available for each of them.
-WORKER_PEAK_BYTES = 3 * 2**30
+# What one worker validating 250k-row parts (`worker_part_rows(2)`) holds at its peak (frames,
+# GX's copies, flags): 1.67 GB at the 1M-lead mix, 6.4M rows (bench/README.md), rounded up for
+# other data. Workers start only when the machine has it available for each of them.
+WORKER_PEAK_BYTES = 2 * 2**30
 _UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}
 
 # per worker process: its GX context, built on its first batch
@@ -113,6 +116,15 @@ def worker_memory_limit(workers: int) -> str | None:
     return f"{share}B" if share >= MIN_WORKER_MEMORY_BYTES else None
 
 
+def worker_part_rows(workers: int) -> int:
+    """Rows per part in each of `workers` processes: a part and GX's copies of it are most of a
+    process's peak, so `workers` processes together hold about what one holds with `PART_ROWS`.
+    Flags do not depend on it: repeats are found in SQL over the whole batch (`read_batch`)."""
+    from expectations import validate
+
+    return max(validate.PART_ROWS // workers, 1)
+
+
 def validate_in_workers(
     warehouse: Path,
     batches: list[Batch],
@@ -129,16 +141,21 @@ def validate_in_workers(
     started = time.perf_counter()
     cpu: dict[int, float] = {}  # worker pid -> its CPU seconds so far (start-up and GX included)
     memory = worker_memory_limit(workers)
+    part_rows = worker_part_rows(workers)
     threads = max(_cores() // workers, 1)  # no more DuckDB threads than cores in all
     context = multiprocessing.get_context("spawn")
     order = sorted(range(len(batches)), key=lambda i: -batches[i].rows)
-    log.info("validating %d batches in %d processes", len(batches), workers)
+    log.info(
+        "validating %d batches in %d processes, parts of %d rows", len(batches), workers, part_rows
+    )
     try:
         with futures.ProcessPoolExecutor(
             workers, mp_context=context, initializer=_init_worker, initargs=(memory, threads)
         ) as pool:
             submitted = {
-                i: _submit(pool, warehouse, batches[i], suites, load_ids, run_id, docs_dir)
+                i: _submit(
+                    pool, warehouse, batches[i], suites, load_ids, run_id, docs_dir, part_rows
+                )
                 for i in order
             }
             per_batch = {i: _collect(submitted[i], batches[i], cpu) for i in order}
@@ -176,10 +193,12 @@ def _submit(
     load_ids: list[str],
     run_id: str,
     docs_dir: Path,
+    part_rows: int,
 ) -> futures.Future:
     suite = suites[batch.channel]
+    task = (warehouse, suite, load_ids, run_id, docs_dir, part_rows)
     try:  # the pool starts its processes on the first submit
-        return pool.submit(_validate_batch_task, warehouse, suite, load_ids, run_id, docs_dir)
+        return pool.submit(_validate_batch_task, *task)
     except (AssertionError, OSError, futures.process.BrokenProcessPool) as exc:
         # AssertionError: multiprocessing refuses children of a daemonic process
         raise WorkersUnavailable(f"cannot start worker processes: {exc}") from exc
@@ -206,10 +225,15 @@ def _init_worker(memory_limit: str | None, threads: int) -> None:
 
 
 def _validate_batch_task(
-    warehouse: Path, suite: Suite, load_ids: list[str], run_id: str, docs_dir: Path
+    warehouse: Path,
+    suite: Suite,
+    load_ids: list[str],
+    run_id: str,
+    docs_dir: Path,
+    part_rows: int,
 ) -> tuple[list[PartResult], int, float]:
-    """One channel's batch, in a worker: read-only, one part in memory at a time. Returns the
-    parts' results, the worker's pid and its CPU seconds so far."""
+    """One channel's batch, in a worker: read-only, one part of `part_rows` rows in memory at
+    a time. Returns the parts' results, the worker's pid and its CPU seconds so far."""
     import duckdb
 
     from expectations.suites import gx_suite
@@ -232,7 +256,7 @@ def _validate_batch_task(
             context.suites.add(gx_suite(suite))
             added.add(suite.name)
         results = []
-        for part, frame in enumerate(read_batch(con, suite, load_ids)):
+        for part, frame in enumerate(read_batch(con, suite, load_ids, part_rows)):
             flags, docs = _validate_batch(context, suite, frame, run_id, part)
             results.append(PartResult(suite.name, part, len(frame), flags, docs))
             del frame

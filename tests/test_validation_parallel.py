@@ -145,6 +145,25 @@ def test_the_data_docs_show_the_same_validation_results(both: list[Run]) -> None
     assert index == two.reports / "data_docs" / "index.html" and index.exists()
 
 
+def test_workers_in_small_parts_write_exactly_the_flags_of_one_process(
+    both: list[Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers read parts of PART_ROWS // workers rows (memory): with parts of 25 rows, a repeated
+    row's first copy in an earlier part than its copy, every flag is still the one process's."""
+    import expectations.validate as validate_module
+    from expectations.parallel import worker_part_rows
+
+    one = both[0]
+    monkeypatch.setattr(validate_module, "PART_ROWS", 50)  # read in the parent, sent to workers
+    assert worker_part_rows(2) == 25
+    small = _validated(tmp_path / "small", parallel_min_rows=1)
+    assert small.summary.workers == 2
+    assert _flags(small) == _flags(one)
+    assert small.summary.flags_by_check == one.summary.flags_by_check
+    assert "duplicate_row" in small.summary.flags_by_check
+    assert sum(_docs_results(small).values()) > 7  # the batches were validated in several parts
+
+
 def test_a_small_load_or_a_small_memory_cap_stays_in_one_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
