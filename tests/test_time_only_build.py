@@ -288,7 +288,10 @@ def test_the_guard_reads_every_time_the_models_compare_with_the_cut_off(pair: Pa
         if "routing_log_by_lead(" in code:
             found.add((node["name"], "routing log"))
     routing = {(n, "routing log") for n in ("int_lead_owner", "int_lead_routing")}
-    routing |= {("fct_lead_owner_assignments", "routing log")}
+    # the owner history, and the routing fingerprint that says whose history to recompute
+    routing |= {
+        (n, "routing log") for n in ("int_lead_owner_assignments", "int_touched_routing_leads")
+    }
     assert found == set(VISIBILITY_CALLS) | routing
     guarded = {(table.split(".")[1], column) for table, column in time_only.VISIBILITY_TIMES}
     assert {c for columns in VISIBILITY_CALLS.values() for c in columns} == guarded
