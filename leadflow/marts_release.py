@@ -24,11 +24,24 @@ from leadflow.core import warehouse as warehouse_db
 
 SLOTS = ("marts_a", "marts_b")
 RELEASES = "ops.marts_release"
+VERSIONS = "ops.mart_versions"
 _SHOWN = re.compile(r"\bFROM\s+\"?(marts_[ab])\"?\.", re.IGNORECASE)
 
 
 def _ensure_release_table(con: duckdb.DuckDBPyConnection) -> None:
     warehouse_db.ensure_ops_table(con, "marts_release")
+    warehouse_db.ensure_ops_table(con, "mart_versions")
+
+
+def mart_versions(con: duckdb.DuckDBPyConnection, catalog: str = "") -> dict[str, str]:
+    """mart -> `slot:run_id` of the build its view shows (empty before any release recorded
+    them). A build writes only slots the views do not show, so while a mart's version stays the
+    same its rows do too. `catalog`: the warehouse attached under that name."""
+    prefix = f"{catalog}." if catalog else ""
+    if not warehouse_db.table_exists(con, "ops", "mart_versions", catalog=catalog or None):
+        return {}
+    rows = con.execute(f"SELECT mart, slot || ':' || run_id FROM {prefix}{VERSIONS}").fetchall()
+    return dict(rows)
 
 
 def other_slot(slot: str | None) -> str:
@@ -118,6 +131,16 @@ def release(
             for name, slot in built.items():
                 con.execute(
                     f'CREATE OR REPLACE VIEW marts."{name}" AS SELECT * FROM {slot}."{name}"'
+                )
+            con.execute(
+                f"DELETE FROM {VERSIONS} WHERE mart IN (SELECT unnest(?)) "
+                "OR mart NOT IN (SELECT unnest(?))",
+                [sorted(built), sorted(marts)],
+            )
+            if built:
+                con.executemany(
+                    f"INSERT INTO {VERSIONS} VALUES (?, ?, ?)",
+                    [[name, slot, run_id] for name, slot in built.items()],
                 )
             released = "+".join(sorted(set(built.values()))) or default_slot()
             con.execute(

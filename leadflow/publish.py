@@ -10,7 +10,10 @@ an order-free sum of row hashes, its columns) is kept in the snapshot (`_publish
 and in each Parquet version (`_fingerprints.json`). The staging snapshot starts as a byte copy of
 the current one, whose unchanged marts stay as they are; an unchanged Parquet file is hard-linked
 into the new version. A full copy of 1M leads' marts took 13 s; the copy of the file takes a
-fraction of a second, the fingerprints a scan without a write.
+fraction of a second, the fingerprints a scan without a write. A mart whose `marts.<name>` view
+still shows the slot and build it showed at the last publish (`ops.mart_versions`: a build
+never writes the slot a view shows) keeps its published fingerprint without a scan, so a
+time-only build (leadflow/time_only.py) costs the scans of the marts it rebuilt only.
 
 Faults: a run killed mid-publish leaves only hidden staging files, which the next publish
 removes (runs hold the run lock, so staging of another run is always a dead run's). A full disk
@@ -119,16 +122,24 @@ def _write_snapshot(
 ) -> _Written:
     """Every mart into the staging DuckDB file and one Parquet file each, writing only the
     marts whose fingerprint differs from the published one's."""
-    previous = _snapshot_fingerprints(snapshot)
-    if previous is not None:
+    from leadflow.marts_release import mart_versions  # imports duckdb
+
+    published = _snapshot_fingerprints(snapshot)
+    if published is not None:
         shutil.copyfile(snapshot, staging)  # unchanged marts travel as bytes, not as rows
     else:
-        previous = {}
+        published = {}
+    previous = {mart: fingerprint for mart, (fingerprint, _) in published.items()}
     written = _Written()
     with warehouse_db.connect(staging) as con:
         con.execute(f"ATTACH '{warehouse}' AS wh (READ_ONLY)")
         marts = _mart_names(con)
-        fingerprints = {mart: _fingerprint(con, f'wh.marts."{mart}"') for mart in marts}
+        versions = mart_versions(con, "wh")
+        fingerprints = {
+            mart: _known_fingerprint(published.get(mart), versions.get(mart))
+            or _fingerprint(con, f'wh.marts."{mart}"')
+            for mart in marts
+        }
         changed = [m for m in marts if previous.get(m) != fingerprints[m]]
         con.execute("CREATE SCHEMA IF NOT EXISTS marts")
         con.execute("CREATE SCHEMA IF NOT EXISTS _publish")
@@ -138,8 +149,14 @@ def _write_snapshot(
         for mart in changed:
             con.execute(f'CREATE TABLE marts."{mart}" AS SELECT * FROM wh.marts."{mart}"')
         con.execute("DETACH wh")
-        con.execute(f"CREATE OR REPLACE TABLE {FINGERPRINTS} (mart VARCHAR, fingerprint VARCHAR)")
-        con.executemany(f"INSERT INTO {FINGERPRINTS} VALUES (?, ?)", list(fingerprints.items()))
+        con.execute(
+            f"CREATE OR REPLACE TABLE {FINGERPRINTS} "
+            "(mart VARCHAR, fingerprint VARCHAR, mart_version VARCHAR)"
+        )
+        con.executemany(
+            f"INSERT INTO {FINGERPRINTS} VALUES (?, ?, ?)",
+            [[mart, fp, versions.get(mart)] for mart, fp in fingerprints.items()],
+        )
         exported = _parquet_fingerprints(current_parquet)
         for mart in marts:
             if not _reuse_parquet(mart, fingerprints[mart], exported, current_parquet, parquet_dir):
@@ -176,18 +193,37 @@ def _fingerprint(con: Any, relation: str) -> str:
     return f"{rows}:{total}:{xor}:{shape}"
 
 
-def _snapshot_fingerprints(snapshot: Path) -> dict[str, str] | None:
-    """The published snapshot's fingerprints; None when there is none to build on (no
-    snapshot, one from before fingerprints, or one that cannot be read)."""
+def _known_fingerprint(published: tuple[str, str | None] | None, version: str | None) -> str | None:
+    """The published fingerprint of a mart whose view still shows the build it showed then
+    (the same slot and run: the same rows), so it need not be scanned again; else None."""
+    if published is None or version is None or published[1] != version:
+        return None
+    return published[0]
+
+
+def _snapshot_fingerprints(snapshot: Path) -> dict[str, tuple[str, str | None]] | None:
+    """The published snapshot's mart -> (fingerprint, mart version it was taken of); None when
+    there is none to build on (no snapshot, one from before fingerprints, or one that cannot be
+    read). A snapshot from before mart versions gives None for each version."""
     if not snapshot.is_file():
         return None
     import duckdb
 
     try:
         with duckdb.connect(str(snapshot), read_only=True) as con:
-            return dict(con.execute(f"SELECT mart, fingerprint FROM {FINGERPRINTS}").fetchall())
+            columns = {
+                r[0]
+                for r in con.execute(
+                    f"SELECT column_name FROM (DESCRIBE {FINGERPRINTS})"
+                ).fetchall()
+            }
+            version = "mart_version" if "mart_version" in columns else "NULL"
+            rows = con.execute(
+                f"SELECT mart, fingerprint, {version} FROM {FINGERPRINTS}"
+            ).fetchall()
     except duckdb.Error:
         return None
+    return {mart: (fingerprint, mart_version) for mart, fingerprint, mart_version in rows}
 
 
 def _parquet_fingerprints(current: Path) -> dict[str, str]:

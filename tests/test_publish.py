@@ -13,7 +13,9 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from leadflow.marts_release import release
 from leadflow.publish import SNAPSHOT_NAME, PublishError, publish_marts
+from tests.conftest import AS_OF
 
 
 def build_warehouse(path: Path, leads: int) -> None:
@@ -240,3 +242,40 @@ def test_a_publish_with_nothing_changed_rewrites_nothing_and_a_dropped_mart_disa
         "dim_leads.parquet",
         "dim_owners.parquet",
     ]
+
+
+def test_a_mart_whose_view_shows_the_same_build_keeps_its_fingerprint_unscanned(
+    tmp_path: Path,
+) -> None:
+    """A time-only build rebuilds a few marts into their other slot and repoints those: publish
+    scans only them. The proof: rows slipped under a view that was not repointed (which no
+    build does: it never writes the slot a view shows) are not noticed."""
+    warehouse, publish_dir = tmp_path / "wh.duckdb", tmp_path / "publish"
+    marts = {"dim_leads", "ops_owner_queue"}
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE SCHEMA marts_a; CREATE SCHEMA marts_b")
+        con.execute("CREATE TABLE marts_a.dim_leads AS SELECT range AS lead_key FROM range(5)")
+        con.execute("CREATE TABLE marts_a.ops_owner_queue AS SELECT range AS k FROM range(3)")
+    release(warehouse, dict.fromkeys(marts, "marts_a"), run_id="run1", as_of=AS_OF, marts=marts)
+    first = publish_marts(warehouse, publish_dir, run_id="run1")
+    assert first.marts == {"dim_leads": 5, "ops_owner_queue": 3}
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE TABLE marts_b.ops_owner_queue AS SELECT range AS k FROM range(4)")
+        con.execute("INSERT INTO marts_a.dim_leads VALUES (99)")  # under the shown view
+    release(
+        warehouse, {"ops_owner_queue": "marts_b"}, run_id="run2", as_of=AS_OF, marts=marts,
+        rebuilt={"ops_owner_queue"},
+    )  # fmt: skip
+    second = publish_marts(warehouse, publish_dir, run_id="run2")
+    assert second.rewritten == ["ops_owner_queue"]
+    assert second.marts == {"dim_leads": 5, "ops_owner_queue": 4}  # dim_leads: not scanned
+    # once dim_leads is rebuilt and repointed, it is scanned (and rewritten) again
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE TABLE marts_b.dim_leads AS SELECT range AS lead_key FROM range(6)")
+    release(
+        warehouse, {"dim_leads": "marts_b"}, run_id="run3", as_of=AS_OF, marts=marts,
+        rebuilt={"dim_leads"},
+    )  # fmt: skip
+    third = publish_marts(warehouse, publish_dir, run_id="run3")
+    assert third.rewritten == ["dim_leads"]
+    assert snapshot_rows(publish_dir / SNAPSHOT_NAME, "dim_leads") == [(k,) for k in range(6)]

@@ -51,6 +51,9 @@ OPS_TABLES = {
     ),
     # which marts slot `marts.*` shows (leadflow/marts_release.py)
     "marts_release": "slot VARCHAR, run_id VARCHAR, as_of DATE, released_at TIMESTAMP",
+    # per mart, the slot and build its `marts.<name>` view shows: while they stay the same, so
+    # do its rows (a build never writes the shown slot), and publish reuses its fingerprint
+    "mart_versions": "mart VARCHAR, slot VARCHAR, run_id VARCHAR",
     # every dbt build begun, its as_of, inputs and selection; passed once released (issue 17:
     # what the time-only build of leadflow/time_only.py compares with)
     "dbt_build_log": (
@@ -61,11 +64,15 @@ OPS_TABLES = {
 }
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    """Whether `schema.table` exists: steps read what earlier steps may not have written yet."""
+def table_exists(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, *, catalog: str | None = None
+) -> bool:
+    """Whether `schema.table` exists (in any attached database, or in `catalog`): steps read
+    what earlier steps may not have written yet."""
     row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, table],
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ? "
+        "AND (CAST(? AS VARCHAR) IS NULL OR table_catalog = ?)",
+        [schema, table, catalog, catalog],
     ).fetchone()
     return bool(row and row[0])
 
