@@ -5,7 +5,7 @@
 --   follow_up      each follow-up (the rep who made it, C5); a sheet line restating a CRM
 --                  record is the same contact, listed once
 --   status_change  each status the lead moved into (C8 observations included)
---   grade_change, tag_added, tag_removed, plan_change   from fct_lead_changes (R8)
+--   grade_change, tag_added, tag_removed, plan_change   from int_lead_changes (R8)
 --   owner_change   each owner assignment (lead_owner_history: human records and routing)
 --   care_action    each care action (R9)
 -- Timeless events (C2, C8) order first; at one time, in the list's order above. Every row
