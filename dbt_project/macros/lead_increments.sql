@@ -94,6 +94,36 @@
     {%- endif -%}
 {%- endmacro %}
 
+{# The fingerprints the last build stored (this model's own table), none when every lead is
+   recomputed (rebuild_lead_models) or there was no build yet. #}
+{% macro last_fingerprints() -%}
+    {{- return(none if rebuild_lead_models() else load_relation(this)) -}}
+{%- endmacro %}
+
+{# The body of a fingerprint model after its `fingerprints` CTE (lead_key, fingerprint,
+   record_count): one row per lead there or in `previous` (a lead gone keeps a row with a NULL
+   fingerprint), changed when new, gone or moved; with no previous, every lead is changed. #}
+{% macro fingerprints_changed_since(previous) -%}
+{% if previous is not none %}
+, previous as (
+    select lead_key, fingerprint, record_count from {{ previous }} where fingerprint is not null
+)
+
+select
+    coalesce(fingerprints.lead_key, previous.lead_key) as lead_key,
+    fingerprints.fingerprint,
+    fingerprints.record_count,
+    (fingerprints.lead_key is null or previous.lead_key is null
+     or fingerprints.fingerprint <> previous.fingerprint
+     or fingerprints.record_count <> previous.record_count) as changed
+from fingerprints
+full outer join previous on previous.lead_key = fingerprints.lead_key
+{% else %}
+select lead_key, fingerprint, record_count, true as changed
+from fingerprints
+{% endif %}
+{%- endmacro %}
+
 {# A 64-bit hash of one string, for order-free aggregation with bit_xor. #}
 {% macro fingerprint_hash(expr) -%}
     {{- return(adapter.dispatch('fingerprint_hash')(expr)) -}}

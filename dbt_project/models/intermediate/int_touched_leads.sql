@@ -2,7 +2,7 @@
 -- Grain: one row per lead visible in the key map or resolved activities now, plus one per lead the
 -- last build had and this one has not (fingerprint NULL). changed: the fingerprint differs from the
 -- one the last build stored (or there was none). A full build marks every lead changed.
-{%- set previous = none if rebuild_lead_models() else load_relation(this) %}
+{%- set previous = last_fingerprints() %}
 {#- every staged time a lead-level model compares with the cut-off (the time-only guard reads the
     same ones, leadflow/time_only.py VISIBILITY_TIMES; tests/test_time_only_build.py holds them equal) -#}
 {%- set fingerprinted_times = {
@@ -50,21 +50,4 @@ fingerprints as (
     group by lead_key
 )
 
-{% if previous is not none %}
-, previous as (
-    select lead_key, fingerprint, record_count from {{ previous }} where fingerprint is not null
-)
-
-select
-    coalesce(fingerprints.lead_key, previous.lead_key) as lead_key,
-    fingerprints.fingerprint,
-    fingerprints.record_count,
-    (fingerprints.lead_key is null or previous.lead_key is null
-     or fingerprints.fingerprint <> previous.fingerprint
-     or fingerprints.record_count <> previous.record_count) as changed
-from fingerprints
-full outer join previous on previous.lead_key = fingerprints.lead_key
-{% else %}
-select lead_key, fingerprint, record_count, true as changed
-from fingerprints
-{% endif %}
+{{ fingerprints_changed_since(previous) }}

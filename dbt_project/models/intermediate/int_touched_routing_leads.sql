@@ -6,7 +6,7 @@
 -- per lead the last build had and this one has not (fingerprint NULL). changed: the fingerprint
 -- over its log rows (as routing_log_by_lead shows them: under today's key, assigned at or before
 -- the cut-off) differs from the one the last build stored. A full build marks every lead changed.
-{%- set previous = none if rebuild_lead_models() else load_relation(this) %}
+{%- set previous = last_fingerprints() %}
 with fingerprints as (
     select
         routed.current_lead_key as lead_key,
@@ -19,21 +19,4 @@ with fingerprints as (
     group by routed.current_lead_key
 )
 
-{% if previous is not none %}
-, previous as (
-    select lead_key, fingerprint, record_count from {{ previous }} where fingerprint is not null
-)
-
-select
-    coalesce(fingerprints.lead_key, previous.lead_key) as lead_key,
-    fingerprints.fingerprint,
-    fingerprints.record_count,
-    (fingerprints.lead_key is null or previous.lead_key is null
-     or fingerprints.fingerprint <> previous.fingerprint
-     or fingerprints.record_count <> previous.record_count) as changed
-from fingerprints
-full outer join previous on previous.lead_key = fingerprints.lead_key
-{% else %}
-select lead_key, fingerprint, record_count, true as changed
-from fingerprints
-{% endif %}
+{{ fingerprints_changed_since(previous) }}
