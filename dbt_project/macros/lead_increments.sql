@@ -15,16 +15,22 @@
   did not pass, so some of these models may be ahead of the fingerprints) rebuild them from all rows.
 #}
 
-{% macro lead_incremental_config(with_unresolved=false, with_routing=false) -%}
+{# What every model incremental by lead shares: appended rows, a pre-hook that deletes what the
+   build recomputes, a whole rebuild when rebuild_lead_models says so. #}
+{% macro by_lead_config(pre_hook) -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
         full_refresh=(true if rebuild_lead_models() else none),
-        pre_hook="{{ delete_changed_lead_rows(" ~ with_unresolved ~ ", " ~ with_routing ~ ") }}"
+        pre_hook=pre_hook
     ) }}
     {#- the ref inside touched() is only rendered in incremental builds; dbt learns the edge here #}
     -- depends_on: {{ ref('int_touched_leads') }}
+{%- endmacro %}
+
+{% macro lead_incremental_config(with_unresolved=false, with_routing=false) -%}
+    {{ by_lead_config("{{ delete_changed_lead_rows(" ~ with_unresolved ~ ", " ~ with_routing ~ ") }}") }}
     {%- if with_routing %}
     -- depends_on: {{ ref('int_touched_routing_leads') }}
     {%- endif %}
@@ -35,14 +41,7 @@
    into a new week or month) and computes every lead for a period it holds no row of, so a new
    as_of within the same week and month recomputes only the changed leads. #}
 {% macro period_incremental_config() -%}
-    {{ config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        full_refresh=(true if rebuild_lead_models() else none),
-        pre_hook="{{ delete_changed_period_rows() }}"
-    ) }}
-    -- depends_on: {{ ref('int_touched_leads') }}
+    {{ by_lead_config("{{ delete_changed_period_rows() }}") }}
 {%- endmacro %}
 
 {% macro delete_changed_period_rows() -%}
