@@ -2,7 +2,8 @@
 # `make test-postgres` (issue 7, docs/scale-out.md): the dbt models on PostgreSQL build the same
 # marts as on DuckDB. Installs PostgreSQL from Debian when it is missing, the `postgres` extra into
 # the venv, starts a local cluster, creates a test role and database (idempotent), then runs
-# tests/test_postgres.py. Extra arguments go to pytest.
+# tests/test_postgres.py. Extra arguments go to pytest; `--install-only` installs the extra and
+# stops (.ci/run, before it starts this beside `make test`, so no pip writes the venv mid-test).
 #
 # Environment:
 #   LEADFLOW_PG_DSN       use this database (a libpq connection string) and skip the local server
@@ -120,6 +121,9 @@ SQL
 main() {
     local started=$SECONDS
     install_python_extras
+    if [[ "${1:-}" == "--install-only" ]]; then
+        return
+    fi
     if [[ -n "${LEADFLOW_PG_DSN:-}" ]]; then
         log "using LEADFLOW_PG_DSN (no local server set-up)"
     else
